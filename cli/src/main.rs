@@ -1,0 +1,6 @@
+//! `corridor`: the Corridor command line.
+#![forbid(unsafe_code)]
+
+fn main() {
+    println!("corridor: not yet built");
+}

@@ -1,0 +1,1 @@
+//! The protocol core: pure functions of their inputs.

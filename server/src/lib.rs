@@ -1,0 +1,2 @@
+//! Corridor relay library: the HTTP service behind the `corridor-relay` binary.
+#![forbid(unsafe_code)]

@@ -1,0 +1,6 @@
+//! `corridor-relay`: the Corridor relay server.
+#![forbid(unsafe_code)]
+
+fn main() {
+    println!("corridor-relay: not yet built");
+}
