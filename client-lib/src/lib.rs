@@ -6,10 +6,12 @@
 //! 2. [`protocol`]: identities, prekey bundles, the hybrid X3DH handshake, the Double
 //!    Ratchet with encrypted headers, fixed-size sealed envelopes, invitations. No I/O, no
 //!    clock, no randomness of its own.
-//! 3. `store`: the encrypted local profile.
-//! 4. `transport`: the relay client.
+//! 3. [`store`]: the encrypted local profile.
+//! 4. [`transport`]: the relay client.
 //! 5. `Client`: the façade partner organizations embed.
 #![forbid(unsafe_code)]
 
 pub mod primitives;
 pub mod protocol;
+pub mod store;
+pub mod transport;

@@ -1,1 +1,0 @@
-//! The protocol core: pure functions of their inputs.

@@ -1,0 +1,2 @@
+//! The protocol core: pure functions of their inputs (no I/O, no clock, no randomness of
+//! its own).
