@@ -1,0 +1,68 @@
+//! Challenge, health, metrics and the OpenAPI document.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use corridor_wire::api::{ChallengeResponse, ErrorBody};
+use corridor_wire::b64::Blob;
+use utoipa::OpenApi;
+
+/// Issues a proof-of-work challenge for mailbox creation.
+#[utoipa::path(
+    get,
+    path = "/v1/challenge",
+    tag = "mailboxes",
+    responses(
+        (status = 200, description = "A fresh single-use challenge", body = ChallengeResponse),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 503, description = "overloaded", body = ErrorBody),
+    )
+)]
+pub(crate) async fn challenge(
+    State(state): State<AppState>,
+) -> Result<Json<ChallengeResponse>, ApiError> {
+    let challenge = state.admission().issue(state.clock().now())?;
+    Ok(Json(ChallengeResponse {
+        challenge: Blob(challenge),
+        difficulty: state.admission().difficulty(),
+    }))
+}
+
+/// The OpenAPI document of this API.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document"))
+)]
+pub(crate) async fn openapi() -> impl IntoResponse {
+    Json(crate::openapi::ApiDoc::openapi())
+}
+
+/// Liveness: answers 200 while the relay serves.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "The relay is up"))
+)]
+pub(crate) async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Prometheus metrics: counts and latencies per endpoint, nothing per mailbox.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "meta",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain"))
+)]
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics().render(),
+    )
+}
