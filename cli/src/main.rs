@@ -1,6 +1,58 @@
-//! `corridor`: the Corridor command line.
+//! `corridor`: the Corridor command line for caseworkers, hosts and coordinators.
+//!
+//! A thin shell over `corridor_client::Client`: parse the command line, get the passphrase,
+//! call the client, print the result with everything that came from someone else
+//! sanitized. `docs/caseworkers.md` is the user guide.
 #![forbid(unsafe_code)]
 
-fn main() {
-    println!("corridor: not yet built");
+mod backend;
+mod cli;
+mod commands;
+mod context;
+mod errors;
+mod exit_codes;
+mod input;
+mod output;
+mod passphrase;
+mod qr;
+mod sanitize;
+mod spinner;
+
+use clap::Parser as _;
+
+use crate::cli::Cli;
+use crate::context::Context;
+use crate::exit_codes::ExitCode;
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            let code = if err.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            };
+            return code.into();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("corridor: cannot start the async runtime: {err}");
+            return ExitCode::GeneralError.into();
+        }
+    };
+    let result = runtime.block_on(async {
+        let mut ctx = Context::new(cli.global)?;
+        cli.command.run(&mut ctx).await
+    });
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => errors::report(&err).into(),
+    }
 }

@@ -1,0 +1,81 @@
+//! `corridor init`: create a profile.
+
+use serde::Serialize;
+
+use crate::backend::{Client, CreateOptions, KdfChoice};
+use crate::context::Context;
+use crate::exit_codes::{ExitCode, Failure};
+use crate::sanitize::sanitize;
+use crate::{output, passphrase, spinner};
+
+/// Create a new profile: your keys and an empty encrypted store in the home directory.
+///
+/// The passphrase is asked twice on the terminal, or read from --passphrase-file.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Your name as your contacts will see it (it never reaches a relay in the clear)
+    #[arg(long, value_name = "ALIAS")]
+    name: String,
+
+    /// A relay to use for your mailboxes (repeat for several)
+    #[arg(long = "relay", value_name = "URL", required = true)]
+    relays: Vec<String>,
+
+    /// TEST ONLY: cheap passphrase hashing, so test suites do not spend seconds per unlock.
+    /// Makes a seized profile easy to brute-force. Never use it for a real profile.
+    #[arg(long, hide = true)]
+    insecure_fast_kdf: bool,
+}
+
+#[derive(Serialize)]
+struct Created<'a> {
+    home: String,
+    name: &'a str,
+    fingerprint: &'a str,
+}
+
+impl Args {
+    pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
+        if Client::profile_exists(ctx.home()) {
+            return Err(Failure::new(
+                ExitCode::GeneralError,
+                format!(
+                    "a profile already exists in {}; nothing was changed",
+                    ctx.home().display()
+                ),
+            )
+            .into());
+        }
+        let pass = passphrase::read_new(ctx.passphrase_source(), "passphrase")?;
+        let kdf = if self.insecure_fast_kdf {
+            KdfChoice::FastForTests
+        } else {
+            KdfChoice::Default
+        };
+        let opts = CreateOptions {
+            name: self.name,
+            relays: self.relays,
+            proxy: ctx.proxy(),
+            kdf,
+        };
+        let client =
+            spinner::during("Creating profile…", Client::create(ctx.home(), &pass, opts)).await?;
+        let me = client.whoami()?;
+        if ctx.json {
+            let home = ctx.home().display().to_string();
+            output::json(&Created {
+                home,
+                name: &me.name,
+                fingerprint: &me.fingerprint,
+            })?;
+        } else {
+            output::line(format_args!(
+                "Created profile {} in {}",
+                sanitize(&me.name),
+                ctx.home().display()
+            ))?;
+            output::line(format_args!("Fingerprint: {}", me.fingerprint))?;
+        }
+        Ok(())
+    }
+}

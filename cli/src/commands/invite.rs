@@ -1,0 +1,95 @@
+//! `corridor invite`: create an invitation code.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::backend::InvitationKind;
+use crate::context::Context;
+use crate::{output, qr, spinner};
+
+/// Create an invitation code for one new contact (or several, with --uses).
+///
+/// Only the code is printed on stdout, so that `CODE=$(corridor invite)` works; hints and
+/// the QR code go to stderr. Hand the code over through a channel you trust: whoever holds
+/// it can become your contact until it is used up or expires.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// How many people may accept this invitation
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    uses: u32,
+
+    /// How long the invitation stays valid, e.g. 30m, 24h, 7d
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    expires: Duration,
+
+    /// Also draw the code as a QR code on stderr
+    #[arg(long)]
+    qr: bool,
+}
+
+#[derive(Serialize)]
+struct Invitation<'a> {
+    code: &'a str,
+    uses: u32,
+    expires_in_secs: u64,
+}
+
+/// Parses `24h`, `7d`, `1h 30m` (humantime syntax); zero is refused.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if d.as_secs() == 0 {
+        return Err("must be at least one second".into());
+    }
+    Ok(d)
+}
+
+impl Args {
+    pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
+        let json = ctx.json;
+        let kind = match self.uses {
+            1 => InvitationKind::OneTime,
+            n => InvitationKind::Standing { max_uses: Some(n) },
+        };
+        let secs = self.expires.as_secs();
+        let client = ctx.client().await?;
+        let code =
+            spinner::during("Creating invitation…", client.create_invitation(kind, secs)).await?;
+        if self.qr {
+            eprintln!("{}", qr::render(&code)?);
+        }
+        let uses = match self.uses {
+            1 => "once".to_string(),
+            n => format!("{n} times"),
+        };
+        eprintln!(
+            "Give this code to the person through a channel you trust. It can be used {uses} and expires in {}.",
+            humantime::format_duration(self.expires)
+        );
+        if json {
+            output::json(&Invitation {
+                code: &code,
+                uses: self.uses,
+                expires_in_secs: secs,
+            })?;
+        } else {
+            output::line(&code)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5_400)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1h").is_err());
+    }
+}
