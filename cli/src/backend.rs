@@ -20,32 +20,60 @@ impl Passphrase {
     }
 }
 
-/// Errors from the client library.
+/// Errors from the client library (mirrors `corridor_client::ClientError`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum ClientError {
-    /// The client library is not built yet.
     #[error("the Corridor client library is not available in this build")]
     Unavailable,
-    /// Wrong passphrase.
+    #[error("a profile already exists in this directory")]
+    ProfileExists,
+    #[error("no profile in this directory")]
+    NoProfile,
     #[error("wrong passphrase")]
     WrongPassphrase,
-    /// No such contact.
+    #[error("wrong passphrase; the failed-unlock limit was reached and the profile was wiped")]
+    ProfileWiped,
+    #[error("the passphrase is empty")]
+    EmptyPassphrase,
+    #[error("the duress passphrase and the passphrase must differ")]
+    PassphraseConflict,
+    #[error("too many contacts chosen for duress alerts")]
+    TooManyAlertContacts,
     #[error("no such contact")]
     UnknownContact,
-    /// Safety number mismatch.
-    #[error("safety number mismatch")]
+    #[error("a contact with this label already exists")]
+    LabelTaken,
+    #[error("invalid label")]
+    InvalidLabel,
+    #[error("invalid invitation code")]
+    InvalidInvitation,
+    #[error("the invitation has expired")]
+    InvitationExpired,
+    #[error("the invitation's key bundle failed verification")]
+    BundleMismatch,
+    #[error("the invitation is no longer available on the relay")]
+    InvitationUnavailable,
+    #[error("safety number does not match")]
     SafetyNumberMismatch,
-    /// Relay unreachable.
     #[error("relay unreachable")]
     RelayUnreachable,
-    /// Bad invitation.
-    #[error("invalid invitation")]
-    InvalidInvitation,
+    #[error("relay refused the request")]
+    RelayRefused,
+    #[error("invalid relay address")]
+    InvalidRelay,
+    #[error("no relay configured")]
+    NoRelay,
+    #[error("invalid message")]
+    InvalidMessage,
+    #[error("the contact is not established yet")]
+    NotEstablished,
 }
 
 /// Key-derivation cost.
+#[derive(Default)]
 pub(crate) enum KdfChoice {
+    #[default]
     /// Production Argon2id parameters.
     Default,
     /// Fast parameters for tests only.
@@ -53,16 +81,20 @@ pub(crate) enum KdfChoice {
 }
 
 /// What `init` creates.
+#[derive(Default)]
 pub(crate) struct CreateOptions {
     pub(crate) name: String,
     pub(crate) relays: Vec<String>,
     pub(crate) proxy: Option<String>,
     pub(crate) kdf: KdfChoice,
+    pub(crate) transport: Option<()>,
 }
 
 /// How to open a profile.
+#[derive(Default)]
 pub(crate) struct OpenOptions {
     pub(crate) proxy: Option<String>,
+    pub(crate) transport: Option<()>,
 }
 
 /// Invitation kind.
@@ -92,11 +124,11 @@ pub(crate) struct ContactSummary {
 pub(crate) struct SafetyNumberView;
 
 impl SafetyNumberView {
-    pub(crate) fn digits(&self) -> String {
-        String::new()
+    pub(crate) fn digits(&self) -> &str {
+        ""
     }
-    pub(crate) fn compact(&self) -> String {
-        String::new()
+    pub(crate) fn compact(&self) -> &str {
+        ""
     }
 }
 
@@ -108,10 +140,29 @@ pub(crate) enum SendOutcome {
 
 /// Result of a sync.
 pub(crate) struct SyncReport {
-    pub(crate) received: usize,
     pub(crate) sent: usize,
-    pub(crate) still_queued: usize,
-    pub(crate) unreachable: Vec<String>,
+    pub(crate) outbox_pending: usize,
+    pub(crate) undeliverable: usize,
+    pub(crate) messages: usize,
+    pub(crate) new_contacts: Vec<String>,
+    pub(crate) duress_alerts: usize,
+    pub(crate) rejected: usize,
+    pub(crate) unreachable_relays: usize,
+}
+
+/// Record kind.
+pub(crate) enum MessageKind {
+    Text,
+    DuressAlert,
+}
+
+/// Sync events.
+#[derive(Clone)]
+#[non_exhaustive]
+pub(crate) enum Event {
+    MessageReceived { contact: String },
+    ContactAdded { contact: String },
+    DuressAlert { contact: String },
 }
 
 /// Message direction.
@@ -124,6 +175,7 @@ pub(crate) enum Direction {
 pub(crate) struct MessageView {
     pub(crate) contact: String,
     pub(crate) direction: Direction,
+    pub(crate) kind: MessageKind,
     pub(crate) text: String,
     pub(crate) at: u64,
     pub(crate) expires_at: Option<u64>,
@@ -143,6 +195,13 @@ impl Client {
         Err(ClientError::Unavailable)
     }
     pub(crate) fn panic_wipe(_dir: &Path) -> Result<()> {
+        Err(ClientError::Unavailable)
+    }
+    pub(crate) async fn close(self) {}
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        tokio::sync::broadcast::channel(1).1
+    }
+    pub(crate) fn rename_contact(&self, _l: &str, _n: &str) -> Result<()> {
         Err(ClientError::Unavailable)
     }
     pub(crate) fn whoami(&self) -> Result<Whoami> {

@@ -85,8 +85,16 @@ impl Context {
         self.client.is_some()
     }
 
-    /// Locks the profile: drops the client and with it every key in memory.
-    pub(crate) fn lock(&mut self) {
+    /// Locks the profile: lets the client finish background work (a duress alert being
+    /// sent, for at most a few seconds), then drops it and with it every key in memory.
+    pub(crate) async fn lock(&mut self) {
+        if let Some(client) = self.client.take() {
+            client.close().await;
+        }
+    }
+
+    /// Drops the client at once, without waiting for background work (before a wipe).
+    pub(crate) fn discard(&mut self) {
         self.client = None;
     }
 
@@ -109,6 +117,7 @@ impl Context {
     async fn open(&self, pass: &Passphrase) -> anyhow::Result<Client> {
         let opts = OpenOptions {
             proxy: self.proxy(),
+            ..Default::default()
         };
         Ok(spinner::during("Unlocking…", Client::open(&self.home, pass, opts)).await?)
     }

@@ -12,6 +12,13 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
         return ExitCode::Success;
     }
     eprintln!("corridor: {err:#}");
+    if let Some(hint) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<ClientError>())
+        .and_then(hint)
+    {
+        eprintln!("corridor: {hint}");
+    }
     exit_code(err)
 }
 
@@ -29,14 +36,48 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> ExitCode {
 }
 
 fn client_code(err: &ClientError) -> ExitCode {
+    use ClientError as E;
     match err {
-        ClientError::WrongPassphrase => ExitCode::WrongPassphrase,
-        ClientError::UnknownContact => ExitCode::NotFound,
-        ClientError::SafetyNumberMismatch => ExitCode::VerificationMismatch,
-        ClientError::RelayUnreachable => ExitCode::RelayUnreachable,
-        ClientError::InvalidInvitation => ExitCode::InvalidInvitation,
+        E::WrongPassphrase | E::ProfileWiped => ExitCode::WrongPassphrase,
+        E::NoProfile | E::UnknownContact => ExitCode::NotFound,
+        E::RelayUnreachable => ExitCode::RelayUnreachable,
+        E::SafetyNumberMismatch => ExitCode::VerificationMismatch,
+        E::InvalidInvitation
+        | E::InvitationExpired
+        | E::InvitationUnavailable
+        | E::BundleMismatch => ExitCode::InvalidInvitation,
+        E::EmptyPassphrase
+        | E::PassphraseConflict
+        | E::TooManyAlertContacts
+        | E::LabelTaken
+        | E::InvalidLabel
+        | E::InvalidRelay
+        | E::NoRelay
+        | E::InvalidMessage => ExitCode::Usage,
         _ => ExitCode::GeneralError,
     }
+}
+
+/// A second line for the errors where the user needs to know what to do next.
+fn hint(err: &ClientError) -> Option<&'static str> {
+    use ClientError as E;
+    Some(match err {
+        E::WrongPassphrase => {
+            "nothing was changed; check the passphrase (or the file given to --passphrase-file)"
+        }
+        E::BundleMismatch => {
+            "the keys on the relay do not belong to whoever made this invitation: do not use it, \
+             and tell the person through another channel"
+        }
+        E::SafetyNumberMismatch => {
+            "the contact stays unverified; a mismatch can mean someone is in the middle: do not use \
+             this contact until you have compared again in person"
+        }
+        E::RelayUnreachable => {
+            "nothing was lost; try again later, or check --proxy and your connection"
+        }
+        _ => return None,
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -49,7 +49,10 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         let mut ctx = Context::new(cli.global)?;
-        cli.command.run(&mut ctx).await
+        let result = cli.command.run(&mut ctx).await;
+        // Let background work finish (a duress alert in flight) before the process ends.
+        ctx.lock().await;
+        result
     });
     match result {
         Ok(code) => code.into(),

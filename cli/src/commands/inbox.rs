@@ -4,7 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::backend::Direction;
+use crate::backend::{Direction, MessageKind, MessageView};
 use crate::context::Context;
 use crate::output;
 use crate::sanitize::sanitize;
@@ -12,7 +12,7 @@ use crate::sanitize::sanitize;
 /// Show the messages stored in your profile, oldest first.
 ///
 /// Run `corridor sync` first to fetch new ones. Every text is shown with control and bidi
-/// characters escaped, one message per line.
+/// characters escaped, one message per line. Duress alerts are shown as such.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Only messages exchanged with this contact
@@ -24,6 +24,7 @@ pub(crate) struct Args {
 struct Row<'a> {
     contact: &'a str,
     direction: &'static str,
+    kind: &'static str,
     text: &'a str,
     at: u64,
     expires_at: Option<u64>,
@@ -31,6 +32,17 @@ struct Row<'a> {
 
 fn timestamp(secs: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+fn direction(m: &MessageView) -> &'static str {
+    match m.direction {
+        Direction::Incoming => "in",
+        Direction::Outgoing => "out",
+    }
+}
+
+fn is_alert(m: &MessageView) -> bool {
+    matches!(m.kind, MessageKind::DuressAlert)
 }
 
 impl Args {
@@ -42,10 +54,8 @@ impl Args {
                 .iter()
                 .map(|m| Row {
                     contact: &m.contact,
-                    direction: match m.direction {
-                        Direction::Incoming => "in",
-                        Direction::Outgoing => "out",
-                    },
+                    direction: direction(m),
+                    kind: if is_alert(m) { "duress_alert" } else { "text" },
                     text: &m.text,
                     at: m.at,
                     expires_at: m.expires_at,
@@ -57,14 +67,17 @@ impl Args {
             eprintln!("No messages.");
         }
         for m in &messages {
-            let arrow = match m.direction {
-                Direction::Incoming => "<-",
-                Direction::Outgoing => "->",
-            };
+            let when = timestamp(m.at);
+            let contact = sanitize(&m.contact);
+            if is_alert(m) {
+                output::line(format_args!(
+                    "{when}  !! DURESS ALERT from {contact}: treat them as in danger"
+                ))?;
+                continue;
+            }
+            let arrow = if direction(m) == "in" { "<-" } else { "->" };
             output::line(format_args!(
-                "{}  {arrow} {}: {}",
-                timestamp(m.at),
-                sanitize(&m.contact),
+                "{when}  {arrow} {contact}: {}",
                 sanitize(&m.text)
             ))?;
         }

@@ -57,6 +57,7 @@ impl Args {
             relays: self.relays,
             proxy: ctx.proxy(),
             kdf,
+            ..Default::default()
         };
         let client =
             spinner::during("Creating profile…", Client::create(ctx.home(), &pass, opts)).await?;
@@ -76,6 +77,7 @@ impl Args {
             ))?;
             output::line(format_args!("Fingerprint: {}", me.fingerprint))?;
         }
+        client.close().await;
         Ok(())
     }
 }

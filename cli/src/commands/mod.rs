@@ -18,6 +18,7 @@ pub(crate) mod invite;
 pub(crate) mod man;
 pub(crate) mod panic;
 pub(crate) mod passphrase;
+pub(crate) mod rename;
 pub(crate) mod send;
 pub(crate) mod shell;
 pub(crate) mod sync;
@@ -32,6 +33,7 @@ pub(crate) enum Command {
     Invite(invite::Args),
     Accept(accept::Args),
     Contacts(contacts::Args),
+    Rename(rename::Args),
     Verify(verify::Args),
     Send(send::Args),
     Sync(sync::Args),
@@ -70,6 +72,7 @@ impl Command {
             Command::Invite(args) => args.run(ctx).await?,
             Command::Accept(args) => args.run(ctx).await?,
             Command::Contacts(args) => args.run(ctx).await?,
+            Command::Rename(args) => args.run(ctx).await?,
             Command::Verify(args) => args.run(ctx).await?,
             Command::Send(args) => args.run(ctx).await?,
             Command::Sync(args) => args.run(ctx).await?,

@@ -24,7 +24,7 @@ impl Args {
             confirm()?;
         }
         // Drop any unlocked session first so no key outlives the wipe in memory.
-        ctx.lock();
+        ctx.discard();
         Client::panic_wipe(ctx.home())?;
         eprintln!("The profile was destroyed.");
         Ok(())

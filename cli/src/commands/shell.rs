@@ -46,7 +46,7 @@ impl Args {
                 Some(idle) => tokio::select! {
                     line = lines.next_line() => line,
                     () = tokio::time::sleep(idle) => {
-                        ctx.lock();
+                        ctx.lock().await;
                         eprintln!(
                             "{}Locked after {} without a command; the next command asks for the passphrase.",
                             if interactive { "\n" } else { "" },
@@ -67,7 +67,7 @@ impl Args {
                 }
             }
         }
-        ctx.lock();
+        ctx.lock().await;
         Ok(last)
     }
 
@@ -86,7 +86,7 @@ impl Args {
         match words.first().map(String::as_str) {
             Some("exit" | "quit") => return Step::Quit(ExitCode::Success),
             Some("lock") => {
-                ctx.lock();
+                ctx.lock().await;
                 eprintln!("Locked; the next command asks for the passphrase.");
                 return Step::Ran(ExitCode::Success);
             }

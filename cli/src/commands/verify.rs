@@ -17,7 +17,8 @@ pub(crate) struct Args {
     #[arg(value_name = "CONTACT")]
     contact: String,
 
-    /// Mark the contact verified if NUMBER matches (spaces optional; quoting not needed)
+    /// Mark the contact verified if NUMBER matches (any spacing; the groups may be separate
+    /// words, so no quoting is needed)
     #[arg(long, value_name = "NUMBER", num_args = 1..)]
     confirm: Option<Vec<String>>,
 
@@ -42,41 +43,39 @@ impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
         let client = ctx.client().await?;
+        let contact = self.contact.as_str();
         if let Some(words) = self.confirm {
-            let entered: String = words
-                .concat()
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            client.confirm_verified(&self.contact, &entered)?;
+            // The client accepts any spacing, so groups typed as separate words are fine.
+            client.confirm_verified(contact, &words.join(" "))?;
             if json {
                 return Ok(output::json(&Confirmed {
-                    contact: &self.contact,
+                    contact,
                     verified: true,
                 })?);
             }
             return Ok(output::line(format_args!(
                 "{} is now verified.",
-                sanitize(&self.contact)
+                sanitize(contact)
             ))?);
         }
-        let number = client.safety_number(&self.contact)?;
-        let digits = number.digits();
+        let number = client.safety_number(contact)?;
         if self.qr {
-            eprintln!("{}", qr::render(&number.compact())?);
+            eprintln!("{}", qr::render(number.compact())?);
         }
         if json {
             return Ok(output::json(&Shown {
-                contact: &self.contact,
-                safety_number: &digits,
+                contact,
+                safety_number: number.digits(),
             })?);
         }
-        output::line(&digits)?;
+        output::line(number.digits())?;
+        let quoted = shell_words::quote(contact);
         eprintln!(
-            "Compare this with {} in person or on a call you trust. If it matches: corridor verify {} --confirm {}",
-            sanitize(&self.contact),
-            sanitize(&self.contact),
-            digits
+            "Compare this with {} in person or on a call you trust. If it matches, run:\n  \
+             corridor verify {} --confirm {}",
+            sanitize(contact),
+            sanitize(&quoted),
+            number.digits()
         );
         Ok(())
     }
