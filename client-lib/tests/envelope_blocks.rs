@@ -1,18 +1,21 @@
 //! Fixed-size envelopes: exact sizes, splitting and reassembly, unlinkability, tampering,
 //! and bounded reassembly.
+#![allow(clippy::unwrap_used)]
 
 mod ratchet_support;
 
 use corridor_client::protocol::envelope::{
-    self, BLOCK_MESSAGE_LEN, Block, CHUNK_CAPACITY, ENVELOPE_SIZE, ENVELOPE_VERSION,
-    EnvelopeError, MAX_BLOCKS, MIN_BLOCK_LEN, Reassembler,
+    self, BLOCK_MESSAGE_LEN, Block, CHUNK_CAPACITY, ENVELOPE_SIZE, ENVELOPE_VERSION, EnvelopeError,
+    MAX_BLOCKS, MIN_BLOCK_LEN, Reassembler,
 };
 use corridor_client::protocol::ratchet::{MESSAGE_OVERHEAD, RatchetError};
 use proptest::prelude::*;
 use ratchet_support::{TestRng, pair, snapshot};
 
 fn payload(len: usize, salt: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt))
+        .collect()
 }
 
 #[test]
@@ -20,7 +23,15 @@ fn every_envelope_is_exactly_one_block() {
     let mut rng = TestRng::new(20);
     let (mut alice, mut bob) = pair(&mut rng);
     let mut reassembler = Reassembler::new();
-    for len in [0, 1, 100, CHUNK_CAPACITY - 1, CHUNK_CAPACITY, CHUNK_CAPACITY + 1, 3 * CHUNK_CAPACITY + 7] {
+    for len in [
+        0,
+        1,
+        100,
+        CHUNK_CAPACITY - 1,
+        CHUNK_CAPACITY,
+        CHUNK_CAPACITY + 1,
+        3 * CHUNK_CAPACITY + 7,
+    ] {
         let data = payload(len, len as u8);
         let envelopes = envelope::seal(&mut alice, &data, &mut rng).unwrap();
         assert_eq!(envelopes.len(), len.div_ceil(CHUNK_CAPACITY).max(1));
@@ -62,7 +73,8 @@ fn seal_with_capacity_makes_messages_of_the_requested_length() {
     let (mut alice, mut bob) = pair(&mut rng);
     for block_len in [MIN_BLOCK_LEN, 300, 1000, BLOCK_MESSAGE_LEN] {
         let data = payload(200, 9);
-        let messages = envelope::seal_with_capacity(&mut alice, &data, block_len, &mut rng).unwrap();
+        let messages =
+            envelope::seal_with_capacity(&mut alice, &data, block_len, &mut rng).unwrap();
         let mut reassembler = Reassembler::new();
         let mut out = None;
         for m in &messages {
@@ -76,7 +88,10 @@ fn seal_with_capacity_makes_messages_of_the_requested_length() {
         Err(EnvelopeError::BlockLength)
     );
     let too_big = vec![0u8; usize::from(MAX_BLOCKS) * CHUNK_CAPACITY + 1];
-    assert_eq!(envelope::seal(&mut alice, &too_big, &mut rng), Err(EnvelopeError::PayloadTooLarge));
+    assert_eq!(
+        envelope::seal(&mut alice, &too_big, &mut rng),
+        Err(EnvelopeError::PayloadTooLarge)
+    );
 }
 
 /// No 8-byte window of one envelope (past the version byte) appears in another envelope of
@@ -134,13 +149,20 @@ fn every_bit_flip_of_an_envelope_is_rejected_without_changing_state() {
         if bit < 8 {
             assert_eq!(err, EnvelopeError::UnsupportedVersion);
         } else {
-            assert_eq!(err, EnvelopeError::Ratchet(RatchetError::Decrypt), "bit {bit}");
+            assert_eq!(
+                err,
+                EnvelopeError::Ratchet(RatchetError::Decrypt),
+                "bit {bit}"
+            );
         }
     }
     assert_eq!(snapshot(&bob), before);
     assert_eq!(reassembler.pending_blocks(), 0);
     assert!(envelope::open(&mut bob, &e[..ENVELOPE_SIZE - 1]).is_err());
-    assert_eq!(reassembler.open(&mut bob, &e).unwrap().unwrap().as_slice(), b"location: nowhere");
+    assert_eq!(
+        reassembler.open(&mut bob, &e).unwrap().unwrap().as_slice(),
+        b"location: nowhere"
+    );
 }
 
 #[test]
@@ -153,7 +175,10 @@ fn bad_framing_is_refused_without_consuming_the_message() {
     plain[18..20].copy_from_slice(&2u16.to_be_bytes());
     let message = alice.encrypt(&plain, &mut rng).unwrap();
     let before = snapshot(&bob);
-    assert_eq!(envelope::open_message(&mut bob, &message), Err(EnvelopeError::Framing));
+    assert_eq!(
+        envelope::open_message(&mut bob, &message),
+        Err(EnvelopeError::Framing)
+    );
     assert_eq!(snapshot(&bob), before);
     // The raw ratchet message is still decryptable: nothing was consumed.
     assert_eq!(bob.decrypt(&message).unwrap().as_slice(), plain.as_slice());
@@ -166,7 +191,10 @@ fn block_decoder_is_strict() {
     good[20..22].copy_from_slice(&3u16.to_be_bytes());
     good[22..25].copy_from_slice(b"abc");
     let block = Block::decode(&good).unwrap();
-    assert_eq!((block.index(), block.count(), block.chunk()), (0, 1, &b"abc"[..]));
+    assert_eq!(
+        (block.index(), block.count(), block.chunk()),
+        (0, 1, &b"abc"[..])
+    );
     let mut bad_padding = good.clone();
     bad_padding[39] = 1;
     let mut zero_count = good.clone();
@@ -175,7 +203,13 @@ fn block_decoder_is_strict() {
     too_many[18..20].copy_from_slice(&(MAX_BLOCKS + 1).to_be_bytes());
     let mut long_chunk = good.clone();
     long_chunk[20..22].copy_from_slice(&19u16.to_be_bytes());
-    for bad in [bad_padding, zero_count, too_many, long_chunk, good[..21].to_vec()] {
+    for bad in [
+        bad_padding,
+        zero_count,
+        too_many,
+        long_chunk,
+        good[..21].to_vec(),
+    ] {
         assert_eq!(Block::decode(&bad), Err(EnvelopeError::Framing));
     }
 }
@@ -191,7 +225,10 @@ fn reassembly_is_bounded_and_refusal_consumes_nothing() {
     assert!(reassembler.open(&mut bob, &p[0][0]).unwrap().is_none());
     assert!(reassembler.open(&mut bob, &p[1][0]).unwrap().is_none());
     let before = snapshot(&bob);
-    assert_eq!(reassembler.open(&mut bob, &p[2][0]), Err(EnvelopeError::ReassemblyFull));
+    assert_eq!(
+        reassembler.open(&mut bob, &p[2][0]),
+        Err(EnvelopeError::ReassemblyFull)
+    );
     assert_eq!(snapshot(&bob), before);
     assert_eq!(reassembler.pending_payloads(), 2);
     // Making room lets the refused envelope through.
@@ -207,7 +244,10 @@ fn reassembly_is_bounded_and_refusal_consumes_nothing() {
     for e in &big[..3] {
         assert!(small.open(&mut bob, e).unwrap().is_none());
     }
-    assert_eq!(small.open(&mut bob, &big[3]), Err(EnvelopeError::ReassemblyFull));
+    assert_eq!(
+        small.open(&mut bob, &big[3]),
+        Err(EnvelopeError::ReassemblyFull)
+    );
     let mut complete = Reassembler::with_limits(4, 4);
     let four = envelope::seal(&mut alice, &payload(4 * CHUNK_CAPACITY, 8), &mut rng).unwrap();
     let mut out = None;
@@ -237,8 +277,14 @@ fn conflicting_blocks_are_refused() {
         Block::decode(&plain).unwrap()
     };
     // Another count for the same payload, or another chunk at a held index.
-    assert_eq!(reassembler.push(forged(1, 3, b"x")), Err(EnvelopeError::Conflict));
-    assert_eq!(reassembler.push(forged(0, 2, b"x")), Err(EnvelopeError::Conflict));
+    assert_eq!(
+        reassembler.push(forged(1, 3, b"x")),
+        Err(EnvelopeError::Conflict)
+    );
+    assert_eq!(
+        reassembler.push(forged(0, 2, b"x")),
+        Err(EnvelopeError::Conflict)
+    );
     assert_eq!(reassembler.pending_blocks(), 1);
     let done = reassembler.push(forged(1, 2, b"tail")).unwrap().unwrap();
     assert_eq!(&done[first.chunk().len()..], b"tail");

@@ -1,5 +1,6 @@
 //! Property tests: random interleavings of sending, delivery, loss, reordering and
 //! duplication never corrupt a session, and arbitrary bytes never panic a decoder.
+#![allow(clippy::unwrap_used)]
 
 mod ratchet_support;
 

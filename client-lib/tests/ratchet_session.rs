@@ -1,12 +1,12 @@
 //! Behaviour of the Double Ratchet session: round trips, out-of-order delivery, duplicates,
 //! tampering, skipped-key bounds, forward secrecy, post-compromise security, persistence.
+#![allow(clippy::unwrap_used)]
 
 mod ratchet_support;
 
 use corridor_client::primitives::Secret;
 use corridor_client::protocol::ratchet::{
-    MAX_SKIP, MAX_SKIPPED_KEYS, MESSAGE_OVERHEAD, PickleError, RatchetError, Session,
-    SessionPickle,
+    MAX_SKIP, MAX_SKIPPED_KEYS, MESSAGE_OVERHEAD, PickleError, RatchetError, Session, SessionPickle,
 };
 use ratchet_support::{TestRng, pair, snapshot};
 
@@ -46,7 +46,9 @@ fn responder_cannot_send_first() {
 fn out_of_order_across_ratchet_steps() {
     let mut rng = TestRng::new(3);
     let (mut alice, mut bob) = pair(&mut rng);
-    let a: Vec<_> = (0..4u8).map(|i| alice.encrypt(&[i], &mut rng).unwrap()).collect();
+    let a: Vec<_> = (0..4u8)
+        .map(|i| alice.encrypt(&[i], &mut rng).unwrap())
+        .collect();
     assert_eq!(bob.decrypt(&a[2]).unwrap().as_slice(), &[2]);
     let b0 = bob.encrypt(b"b0", &mut rng).unwrap();
     assert_eq!(alice.decrypt(&b0).unwrap().as_slice(), b"b0");
@@ -178,7 +180,10 @@ fn total_skipped_keys_are_bounded_oldest_evicted() {
         let seen = alice.encrypt(b"seen", &mut rng).unwrap();
         bob.decrypt(&seen).unwrap();
         assert!(bob.skipped_keys() <= MAX_SKIPPED_KEYS);
-        assert_eq!(bob.skipped_keys(), ((round + 1) * MAX_SKIP as usize).min(MAX_SKIPPED_KEYS));
+        assert_eq!(
+            bob.skipped_keys(),
+            ((round + 1) * MAX_SKIP as usize).min(MAX_SKIPPED_KEYS)
+        );
         roundtrip(&mut bob, &mut alice, b"reply", &mut rng);
     }
     assert_eq!(bob.skipped_keys(), MAX_SKIPPED_KEYS);
@@ -266,7 +271,10 @@ fn pickle_round_trip_and_protection() {
     roundtrip(&mut bob, &mut alice, b"three", &mut rng);
 
     let other = Secret::<32>::random(&mut rng).unwrap();
-    assert_eq!(SessionPickle::decrypt(&stored, &other).unwrap_err(), PickleError::Decrypt);
+    assert_eq!(
+        SessionPickle::decrypt(&stored, &other).unwrap_err(),
+        PickleError::Decrypt
+    );
     for i in 0..stored.len() {
         let mut bad = stored.clone();
         bad[i] ^= 0x40;

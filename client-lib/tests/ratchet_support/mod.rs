@@ -1,11 +1,11 @@
 //! Test support shared by the ratchet and envelope tests: deterministic randomness and a
 //! ready pair of sessions.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+use corridor_client::primitives::Secret;
 use corridor_client::primitives::kdf::sha256;
 use corridor_client::primitives::random::{TryCryptoRng, TryRng};
 use corridor_client::primitives::x25519::X25519Secret;
-use corridor_client::primitives::Secret;
 use corridor_client::protocol::ratchet::Session;
 use std::convert::Infallible;
 
@@ -27,7 +27,12 @@ impl TestRng {
     }
 
     pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self { seed, counter: 0, buffer: Vec::new(), drawn: Vec::new() }
+        Self {
+            seed,
+            counter: 0,
+            buffer: Vec::new(),
+            drawn: Vec::new(),
+        }
     }
 
     /// Returns and forgets the bytes drawn since the last call.

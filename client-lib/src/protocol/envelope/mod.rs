@@ -156,7 +156,9 @@ impl Block {
         let (count, rest) = rest.split_at_checked(2).ok_or(EnvelopeError::Framing)?;
         let (chunk_len, rest) = rest.split_at_checked(2).ok_or(EnvelopeError::Framing)?;
         let u16_of = |b: &[u8]| -> Result<u16, EnvelopeError> {
-            Ok(u16::from_be_bytes(b.try_into().map_err(|_| EnvelopeError::Framing)?))
+            Ok(u16::from_be_bytes(
+                b.try_into().map_err(|_| EnvelopeError::Framing)?,
+            ))
         };
         let (index, count, chunk_len) = (u16_of(index)?, u16_of(count)?, u16_of(chunk_len)?);
         let (chunk, padding) = rest
@@ -202,8 +204,7 @@ pub fn seal_with_capacity<R: TryCryptoRng + ?Sized>(
         .ok()
         .filter(|c| *c <= MAX_BLOCKS)
         .ok_or(EnvelopeError::PayloadTooLarge)?;
-    let payload_id: [u8; PAYLOAD_ID_LEN] =
-        random::array(rng).map_err(|_| EnvelopeError::Rng)?;
+    let payload_id: [u8; PAYLOAD_ID_LEN] = random::array(rng).map_err(|_| EnvelopeError::Rng)?;
     let mut out = Vec::with_capacity(usize::from(count));
     let mut chunks = payload.chunks(capacity);
     for index in 0..count {
@@ -267,4 +268,3 @@ pub fn open(session: &mut Session, envelope: &[u8]) -> Result<Block, EnvelopeErr
         None => Err(EnvelopeError::Length),
     }
 }
-

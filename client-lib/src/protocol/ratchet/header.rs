@@ -86,11 +86,7 @@ impl Header {
 
     /// Tries to decrypt an encrypted header (exactly [`ENCRYPTED_HEADER_LEN`] bytes) under
     /// `key`.
-    pub(crate) fn open(
-        encrypted: &[u8],
-        key: &Secret<32>,
-        ad: &[u8],
-    ) -> Result<Self, HeaderError> {
+    pub(crate) fn open(encrypted: &[u8], key: &Secret<32>, ad: &[u8]) -> Result<Self, HeaderError> {
         if encrypted.len() != ENCRYPTED_HEADER_LEN {
             return Err(HeaderError::Decrypt);
         }

@@ -58,7 +58,12 @@ pub(crate) struct RootStep {
 /// material, 96 bytes split into RK' || CK || NHK.
 pub(crate) fn root_step(root: &Secret<32>, dh_out: &Secret<32>) -> Result<RootStep, CryptoError> {
     let mut out = Zeroizing::new([0u8; 96]);
-    hkdf_sha256(root.expose(), dh_out.expose(), LABEL_ROOT, out.as_mut_slice())?;
+    hkdf_sha256(
+        root.expose(),
+        dh_out.expose(),
+        LABEL_ROOT,
+        out.as_mut_slice(),
+    )?;
     Ok(RootStep {
         root: Secret::try_from_slice(&out[..32])?,
         chain: Secret::try_from_slice(&out[32..64])?,
@@ -84,7 +89,12 @@ pub(crate) struct MessageCipher {
 /// nonce is safe.
 pub(crate) fn message_cipher(message_key: &Secret<32>) -> Result<MessageCipher, CryptoError> {
     let mut out = Zeroizing::new([0u8; 32 + NONCE_LEN]);
-    hkdf_sha256(&ZERO_SALT, message_key.expose(), LABEL_MESSAGE, out.as_mut_slice())?;
+    hkdf_sha256(
+        &ZERO_SALT,
+        message_key.expose(),
+        LABEL_MESSAGE,
+        out.as_mut_slice(),
+    )?;
     let key = AeadKey::try_from_slice(&out[..32])?;
     let nonce: [u8; NONCE_LEN] = out[32..].try_into().map_err(|_| CryptoError::Length)?;
     Ok(MessageCipher { key, nonce })

@@ -262,8 +262,7 @@ impl Session {
     /// Whether this session can [`encrypt`](Self::encrypt) now (a responder cannot before
     /// its first decryption).
     pub fn can_send(&self) -> bool {
-        self.header_send.is_some()
-            && (self.ratchet_pending || self.sending_chain.is_some())
+        self.header_send.is_some() && (self.ratchet_pending || self.sending_chain.is_some())
     }
 
     /// Encrypts `plaintext` into a ratchet message of exactly
@@ -361,13 +360,19 @@ impl Session {
 
         // The current receiving chain.
         if let Some(header_key) = &self.header_recv {
-            if let Some(header) = header_result(Header::open(encrypted_header, header_key, &self.ad))? {
+            if let Some(header) =
+                header_result(Header::open(encrypted_header, header_key, &self.ad))?
+            {
                 return self.receive_in_chain(header, &aad, body, accept);
             }
         }
 
         // A new ratchet key: the receiving half of a DH ratchet step.
-        match header_result(Header::open(encrypted_header, &self.next_header_recv, &self.ad))? {
+        match header_result(Header::open(
+            encrypted_header,
+            &self.next_header_recv,
+            &self.ad,
+        ))? {
             Some(header) => self.receive_new_chain(header, &aad, body, accept),
             None if header_of_skipped_chain => Err(RatchetError::Duplicate.into()),
             None => Err(RatchetError::Decrypt.into()),
@@ -387,7 +392,10 @@ impl Session {
         if header.number < self.received {
             return Err(RatchetError::Duplicate.into());
         }
-        let next_received = header.number.checked_add(1).ok_or(RatchetError::Malformed)?;
+        let next_received = header
+            .number
+            .checked_add(1)
+            .ok_or(RatchetError::Malformed)?;
         let chain = self.receiving_chain.as_ref().ok_or(RatchetError::Decrypt)?;
         let (chain, skipped) = skip_keys(chain, self.received, header.number)?;
         let (next_chain, message_key) = kdf::chain_step(&chain);
@@ -408,7 +416,10 @@ impl Session {
         body: &[u8],
         accept: impl FnOnce(Zeroizing<Vec<u8>>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let next_received = header.number.checked_add(1).ok_or(RatchetError::Malformed)?;
+        let next_received = header
+            .number
+            .checked_add(1)
+            .ok_or(RatchetError::Malformed)?;
         // Keys left in the chain being closed, up to the peer's count of it.
         let old_skipped = match &self.receiving_chain {
             Some(chain) => skip_keys(chain, self.received, header.previous_chain_len)?.1,
@@ -431,7 +442,10 @@ impl Session {
         self.sent = 0;
         self.received = next_received;
         self.header_send = Some(self.next_header_send.clone());
-        self.header_recv = Some(std::mem::replace(&mut self.next_header_recv, step.next_header));
+        self.header_recv = Some(std::mem::replace(
+            &mut self.next_header_recv,
+            step.next_header,
+        ));
         self.remote_ratchet = Some(header.ratchet_key);
         self.root = step.root;
         self.receiving_chain = Some(next_chain);
@@ -440,4 +454,3 @@ impl Session {
         Ok(value)
     }
 }
-

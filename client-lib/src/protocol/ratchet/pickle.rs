@@ -103,7 +103,8 @@ impl SessionPickle {
     ) -> Result<Vec<u8>, PickleError> {
         let plain = Zeroizing::new(serde_json::to_vec(self).map_err(|_| PickleError::Malformed)?);
         let nonce: [u8; NONCE_LEN] = random::array(rng).map_err(|_| PickleError::Rng)?;
-        let sealed = aead::seal(key, &nonce, PICKLE_AAD, &plain).map_err(|_| PickleError::Malformed)?;
+        let sealed =
+            aead::seal(key, &nonce, PICKLE_AAD, &plain).map_err(|_| PickleError::Malformed)?;
         let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
         out.push(SESSION_PICKLE_VERSION);
         out.extend_from_slice(&nonce);
@@ -121,7 +122,9 @@ impl SessionPickle {
         if *version != SESSION_PICKLE_VERSION {
             return Err(PickleError::UnsupportedVersion);
         }
-        let (nonce, sealed) = rest.split_at_checked(NONCE_LEN).ok_or(PickleError::Malformed)?;
+        let (nonce, sealed) = rest
+            .split_at_checked(NONCE_LEN)
+            .ok_or(PickleError::Malformed)?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Malformed)?;
         let plain = aead::open(key, &nonce, PICKLE_AAD, sealed).map_err(|e| match e {
             CryptoError::Decrypt => PickleError::Decrypt,
@@ -184,7 +187,10 @@ impl Session {
         let consistent = (pickle.receiving_chain.is_none() || pickle.header_recv.is_some())
             && (pickle.sending_chain.is_none() || pickle.header_send.is_some())
             && (!pickle.ratchet_pending || pickle.remote_ratchet.is_some())
-            && pickle.skipped.iter().all(|c| c.keys.len() <= MAX_SKIP as usize)
+            && pickle
+                .skipped
+                .iter()
+                .all(|c| c.keys.len() <= MAX_SKIP as usize)
             && pickle.skipped.iter().map(|c| c.keys.len()).sum::<usize>() <= MAX_SKIPPED_KEYS;
         if !consistent {
             return Err(PickleError::Malformed);
