@@ -199,11 +199,11 @@ impl RelayProcess {
             }
         };
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (child, addr) = spawn(&options, &data_dir, &logs)?;
+        let (child, url, addr) = spawn(&options, &data_dir, &logs)?;
         Ok(Self {
             child: Some(child),
             addr,
-            url: format!("http://{addr}"),
+            url,
             data_dir,
             options,
             logs,
@@ -216,7 +216,8 @@ impl RelayProcess {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    /// The base URL, e.g. `http://127.0.0.1:41234` (`https://` when the relay was given a
+    /// certificate; no trailing slash).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -263,10 +264,10 @@ impl RelayProcess {
     /// if it still runs). The new process listens on a new port: read [`Self::url`] again.
     pub fn restart(&mut self) -> Result<(), E2eError> {
         self.kill()?;
-        let (child, addr) = spawn(&self.options, &self.data_dir, &self.logs)?;
+        let (child, url, addr) = spawn(&self.options, &self.data_dir, &self.logs)?;
         self.child = Some(child);
         self.addr = addr;
-        self.url = format!("http://{addr}");
+        self.url = url;
         Ok(())
     }
 }
@@ -281,7 +282,7 @@ fn spawn(
     options: &RelayOptions,
     data_dir: &Path,
     logs: &Arc<Mutex<Vec<String>>>,
-) -> Result<(Child, SocketAddr), E2eError> {
+) -> Result<(Child, String, SocketAddr), E2eError> {
     let mut cmd = Command::new(relay_binary()?);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("CORRIDOR_RELAY_") {
@@ -319,8 +320,8 @@ fn spawn(
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            if let Some(addr) = parse_listening(&line) {
-                let _ = found.send(addr);
+            if let Some(found_url) = parse_listening(&line) {
+                let _ = found.send(found_url);
             }
             if let Ok(mut logs) = sink.lock() {
                 logs.push(line);
@@ -328,7 +329,7 @@ fn spawn(
         }
     });
     match address.recv_timeout(START_TIMEOUT) {
-        Ok(addr) => Ok((child, addr)),
+        Ok((url, addr)) => Ok((child, url, addr)),
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -338,15 +339,15 @@ fn spawn(
     }
 }
 
-/// Extracts the address from the relay's `corridor-relay listening on http://IP:PORT, …`
-/// log line.
-pub fn parse_listening(line: &str) -> Option<SocketAddr> {
+/// Extracts the base URL and the address from the relay's
+/// `corridor-relay listening on http://IP:PORT, data in DIR` log line.
+pub fn parse_listening(line: &str) -> Option<(String, SocketAddr)> {
     let rest = line.split(LISTENING_PREFIX).nth(1)?;
     let url = rest.split([',', ' ']).next()?;
     let hostport = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))?;
-    hostport.parse().ok()
+    Some((url.to_string(), hostport.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -358,7 +359,10 @@ mod tests {
         let line = " INFO corridor-relay listening on http://127.0.0.1:4321, data in /tmp/x";
         assert_eq!(
             parse_listening(line),
-            Some("127.0.0.1:4321".parse().unwrap())
+            Some((
+                "http://127.0.0.1:4321".to_string(),
+                "127.0.0.1:4321".parse().unwrap()
+            ))
         );
         assert_eq!(parse_listening("INFO something else"), None);
     }
