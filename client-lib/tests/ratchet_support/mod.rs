@@ -70,18 +70,25 @@ impl TryRng for TestRng {
 
 impl TryCryptoRng for TestRng {}
 
-/// Replays recorded random bytes (for checking vectors); panics when they run out.
+/// Replays recorded random bytes (for checking vectors). Past the end it hands out zeros
+/// and remembers that it overran, so a short recording is a test failure, not a panic.
 pub struct ReplayRng {
     bytes: Vec<u8>,
     position: usize,
+    pub overrun: bool,
 }
 
 impl ReplayRng {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self { bytes, position: 0 }
+        Self {
+            bytes,
+            position: 0,
+            overrun: false,
+        }
     }
-    pub fn exhausted(&self) -> bool {
-        self.position == self.bytes.len()
+    /// Whether exactly all the recorded bytes were used.
+    pub fn used_exactly(&self) -> bool {
+        !self.overrun && self.position == self.bytes.len()
     }
 }
 
@@ -98,9 +105,18 @@ impl TryRng for ReplayRng {
         Ok(u64::from_le_bytes(b))
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        let end = self.position + dst.len();
-        dst.copy_from_slice(&self.bytes[self.position..end]);
-        self.position = end;
+        for byte in dst.iter_mut() {
+            match self.bytes.get(self.position) {
+                Some(b) => {
+                    *byte = *b;
+                    self.position += 1;
+                }
+                None => {
+                    *byte = 0;
+                    self.overrun = true;
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! The ratchet's key derivations: initial keys from the handshake secret, the root KDF, the
 //! chain KDF and the message-key expansion. Every label is documented in `docs/protocol.md`
 //! ("Double Ratchet"), byte for byte.
+//!
+//! Public so that test vectors can pin each step on its own and a second implementation can
+//! check itself step by step; a [`super::Session`] is the only thing that needs them.
 
 use crate::primitives::aead::{AeadKey, NONCE_LEN};
 use crate::primitives::kdf::{hkdf_sha256, hmac_sha256};
@@ -8,19 +11,19 @@ use crate::primitives::{CryptoError, Secret};
 use zeroize::Zeroizing;
 
 /// HKDF info for the initial root key derived from the handshake secret SK.
-pub(crate) const LABEL_INIT_ROOT: &[u8] = b"Corridor ratchet v1 init root key";
+pub const LABEL_INIT_ROOT: &[u8] = b"Corridor ratchet v1 init root key";
 /// HKDF info for the shared header key HKa: the initiator's first sending header key.
-pub(crate) const LABEL_INIT_HKA: &[u8] = b"Corridor ratchet v1 init header key A";
+pub const LABEL_INIT_HKA: &[u8] = b"Corridor ratchet v1 init header key A";
 /// HKDF info for the shared next header key NHKb: the responder's first sending header key.
-pub(crate) const LABEL_INIT_NHKB: &[u8] = b"Corridor ratchet v1 init next header key B";
+pub const LABEL_INIT_NHKB: &[u8] = b"Corridor ratchet v1 init next header key B";
 /// HKDF info of the root KDF.
-pub(crate) const LABEL_ROOT: &[u8] = b"Corridor ratchet v1 root";
+pub const LABEL_ROOT: &[u8] = b"Corridor ratchet v1 root";
 /// HKDF info that expands a message key into an AEAD key and nonce.
-pub(crate) const LABEL_MESSAGE: &[u8] = b"Corridor ratchet v1 message key";
+pub const LABEL_MESSAGE: &[u8] = b"Corridor ratchet v1 message key";
 /// HMAC input that derives a message key from a chain key.
-pub(crate) const CHAIN_MESSAGE_BYTE: u8 = 0x01;
+pub const CHAIN_MESSAGE_BYTE: u8 = 0x01;
 /// HMAC input that derives the next chain key from a chain key.
-pub(crate) const CHAIN_NEXT_BYTE: u8 = 0x02;
+pub const CHAIN_NEXT_BYTE: u8 = 0x02;
 
 /// 32 zero bytes: the HKDF salt wherever the input key material is already uniform.
 const ZERO_SALT: [u8; 32] = [0u8; 32];
@@ -32,14 +35,20 @@ fn hkdf32(salt: &[u8], ikm: &[u8], info: &[u8]) -> Result<Secret<32>, CryptoErro
 }
 
 /// The three keys both parties derive from the handshake secret.
-pub(crate) struct InitialKeys {
-    pub(crate) root: Secret<32>,
-    pub(crate) header_a: Secret<32>,
-    pub(crate) next_header_b: Secret<32>,
+pub struct InitialKeys {
+    /// RK0, the responder's first root key (the initiator's first root-KDF salt).
+    pub root: Secret<32>,
+    /// HKa: the initiator's first sending header key.
+    pub header_a: Secret<32>,
+    /// NHKb: the responder's first sending header key.
+    pub next_header_b: Secret<32>,
 }
 
 /// RK0, HKa, NHKb from SK, each under its own label.
-pub(crate) fn initial_keys(sk: &Secret<32>) -> Result<InitialKeys, CryptoError> {
+///
+/// # Errors
+/// Never for these lengths; the `Result` keeps the path free of panics.
+pub fn initial_keys(sk: &Secret<32>) -> Result<InitialKeys, CryptoError> {
     Ok(InitialKeys {
         root: hkdf32(&ZERO_SALT, sk.expose(), LABEL_INIT_ROOT)?,
         header_a: hkdf32(&ZERO_SALT, sk.expose(), LABEL_INIT_HKA)?,
@@ -48,15 +57,21 @@ pub(crate) fn initial_keys(sk: &Secret<32>) -> Result<InitialKeys, CryptoError> 
 }
 
 /// The root KDF's output: the next root key, a new chain key and the next header key.
-pub(crate) struct RootStep {
-    pub(crate) root: Secret<32>,
-    pub(crate) chain: Secret<32>,
-    pub(crate) next_header: Secret<32>,
+pub struct RootStep {
+    /// RK': the next root key.
+    pub root: Secret<32>,
+    /// CK: the new chain key.
+    pub chain: Secret<32>,
+    /// NHK: the next header key for the same direction as the new chain.
+    pub next_header: Secret<32>,
 }
 
 /// KDF_RK_HE: HKDF-SHA256 with the root key as salt and the DH output as input key
 /// material, 96 bytes split into RK' || CK || NHK.
-pub(crate) fn root_step(root: &Secret<32>, dh_out: &Secret<32>) -> Result<RootStep, CryptoError> {
+///
+/// # Errors
+/// Never for these lengths; the `Result` keeps the path free of panics.
+pub fn root_step(root: &Secret<32>, dh_out: &Secret<32>) -> Result<RootStep, CryptoError> {
     let mut out = Zeroizing::new([0u8; 96]);
     hkdf_sha256(
         root.expose(),
@@ -72,22 +87,27 @@ pub(crate) fn root_step(root: &Secret<32>, dh_out: &Secret<32>) -> Result<RootSt
 }
 
 /// KDF_CK: (next chain key, message key) = (HMAC(CK, 0x02), HMAC(CK, 0x01)).
-pub(crate) fn chain_step(chain: &Secret<32>) -> (Secret<32>, Secret<32>) {
+pub fn chain_step(chain: &Secret<32>) -> (Secret<32>, Secret<32>) {
     let message = hmac_sha256(chain.expose(), &[CHAIN_MESSAGE_BYTE]);
     let next = hmac_sha256(chain.expose(), &[CHAIN_NEXT_BYTE]);
     (next, message)
 }
 
 /// The AEAD key and nonce of one message, expanded from its message key.
-pub(crate) struct MessageCipher {
-    pub(crate) key: AeadKey,
-    pub(crate) nonce: [u8; NONCE_LEN],
+pub struct MessageCipher {
+    /// The ChaCha20-Poly1305 key.
+    pub key: AeadKey,
+    /// The ChaCha20-Poly1305 nonce.
+    pub nonce: [u8; NONCE_LEN],
 }
 
 /// HKDF-SHA256(salt = 32 zero bytes, ikm = MK, info = [`LABEL_MESSAGE`]) → 44 bytes:
 /// key (32) || nonce (12). Each message key is used for exactly one message, so a derived
 /// nonce is safe.
-pub(crate) fn message_cipher(message_key: &Secret<32>) -> Result<MessageCipher, CryptoError> {
+///
+/// # Errors
+/// Never for these lengths; the `Result` keeps the path free of panics.
+pub fn message_cipher(message_key: &Secret<32>) -> Result<MessageCipher, CryptoError> {
     let mut out = Zeroizing::new([0u8; 32 + NONCE_LEN]);
     hkdf_sha256(
         &ZERO_SALT,

@@ -27,7 +27,7 @@
 //! the peer cannot start a new ratchet step before it has seen our new ratchet key.
 
 mod header;
-mod kdf;
+pub mod kdf;
 mod pickle;
 mod skipped;
 
