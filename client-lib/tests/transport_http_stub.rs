@@ -9,12 +9,12 @@ use axum::Router;
 use axum::body::Bytes as Body;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use corridor_client::primitives::ed25519::SigningKey;
 use corridor_client::transport::{
-    AuthSigner, ConfigError, HttpConfig, HttpRelay, NetFailure, ProxyUrl, Relay, RelayUrl,
-    RetryPolicy, TransportError,
+    ConfigError, HttpConfig, HttpRelay, NetFailure, ProxyUrl, Relay, RelayUrl, RetryPolicy,
+    TransportError,
 };
 use corridor_wire::ENVELOPE_SIZE;
-use corridor_wire::api::AuthKey;
 use corridor_wire::b64::Bytes;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -22,20 +22,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-struct Key(ed25519_dalek::SigningKey);
-
-impl AuthSigner for Key {
-    fn auth_key(&self) -> AuthKey {
-        Bytes(self.0.verifying_key().to_bytes())
-    }
-    fn sign_transcript(&self, transcript: &[u8]) -> [u8; 64] {
-        use ed25519_dalek::Signer;
-        self.0.sign(transcript).to_bytes()
-    }
-}
-
-fn key() -> Key {
-    Key(ed25519_dalek::SigningKey::from_bytes(&[1; 32]))
+fn key() -> SigningKey {
+    SigningKey::from_bytes([1; 32])
 }
 
 /// One scripted answer: wait, then answer with this status, body and headers.

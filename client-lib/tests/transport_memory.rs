@@ -3,32 +3,19 @@
 // Test helpers outside `#[test]` functions may panic too.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use corridor_client::primitives::ed25519::SigningKey;
 use corridor_client::transport::{
     AuthSigner, Freshness, MemoryRelay, MemoryRelayConfig, Relay, TransportError, codes,
 };
-use corridor_wire::api::{Admission, AuthKey, Bundle, HandedPrekey, OneTimePrekey};
+use corridor_wire::api::{Admission, Bundle, HandedPrekey, OneTimePrekey};
 use corridor_wire::b64::{Blob, Bytes};
 use corridor_wire::{ENVELOPE_SIZE, NONCE_LEN};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A per-mailbox key for tests.
-struct Key(ed25519_dalek::SigningKey);
-
-impl Key {
-    fn new(seed: u8) -> Self {
-        Self(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
-    }
-}
-
-impl AuthSigner for Key {
-    fn auth_key(&self) -> AuthKey {
-        Bytes(self.0.verifying_key().to_bytes())
-    }
-    fn sign_transcript(&self, transcript: &[u8]) -> [u8; 64] {
-        use ed25519_dalek::Signer;
-        self.0.sign(transcript).to_bytes()
-    }
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes([seed; 32])
 }
 
 /// A clock `offset` seconds off the system clock, with always the same nonce.
@@ -63,7 +50,7 @@ fn code(result: Result<impl std::fmt::Debug, TransportError>) -> (u16, String) {
 #[tokio::test]
 async fn deposit_fetch_ack_round_trip() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -96,7 +83,7 @@ async fn deposit_fetch_ack_round_trip() {
 #[tokio::test]
 async fn read_and_deposit_ids_are_not_interchangeable() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -115,7 +102,7 @@ async fn read_and_deposit_ids_are_not_interchangeable() {
 #[tokio::test]
 async fn wrong_credential_stores_nothing() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -130,8 +117,8 @@ async fn wrong_credential_stores_nothing() {
 #[tokio::test]
 async fn only_the_mailbox_key_reads_acks_and_destroys() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
-    let stranger = Key::new(2);
+    let owner = key(1);
+    let stranger = key(2);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -150,7 +137,7 @@ async fn only_the_mailbox_key_reads_acks_and_destroys() {
 
 #[tokio::test]
 async fn stale_and_replayed_requests_are_refused() {
-    let owner = Key::new(1);
+    let owner = key(1);
 
     // The client's clock is five minutes behind the relay's.
     let skewed = MemoryRelay::default().with_client_freshness(Arc::new(Fixed { offset: -300 }));
@@ -178,7 +165,7 @@ async fn admission_rules() {
         tokens: vec!["operator-token".into()],
         ..MemoryRelayConfig::default()
     });
-    let key = Key::new(1).auth_key();
+    let key = key(1).auth_key();
 
     let challenge = relay.challenge().await.unwrap();
     let admission = corridor_client::transport::solve_pow(challenge.clone())
@@ -237,7 +224,7 @@ async fn too_much_proof_of_work_is_refused() {
         difficulty: corridor_wire::pow::MAX_DIFFICULTY + 1,
         ..MemoryRelayConfig::default()
     });
-    let result = relay.create_mailbox_with_pow(&Key::new(1).auth_key()).await;
+    let result = relay.create_mailbox_with_pow(&key(1).auth_key()).await;
     assert_eq!(
         result.unwrap_err(),
         TransportError::PowTooHard {
@@ -250,7 +237,7 @@ async fn too_much_proof_of_work_is_refused() {
 #[tokio::test]
 async fn destroy_leaves_nothing_behind() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -277,8 +264,8 @@ async fn rotation_moves_a_mailbox_to_another_relay() {
     // What the façade's rotation needs: a new mailbox anywhere, then the old one gone.
     let old_relay = MemoryRelay::default();
     let new_relay = MemoryRelay::default();
-    let old_key = Key::new(1);
-    let new_key = Key::new(2);
+    let old_key = key(1);
+    let new_key = key(2);
     let old = old_relay
         .create_mailbox_with_pow(&old_key.auth_key())
         .await
@@ -303,7 +290,7 @@ async fn a_full_mailbox_is_a_transient_refusal() {
         max_messages: 2,
         ..MemoryRelayConfig::default()
     });
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -337,7 +324,7 @@ async fn a_full_mailbox_is_a_transient_refusal() {
 #[tokio::test]
 async fn bundles_hand_out_each_one_time_prekey_once() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(5);
+    let owner = key(5);
     let id = Bytes([3u8; 16]);
     let bundle = Bundle {
         signed: Blob(vec![1; 40]),
@@ -376,7 +363,7 @@ async fn bundles_hand_out_each_one_time_prekey_once() {
     }
 
     // Another key cannot replace or delete it.
-    let stranger = Key::new(6);
+    let stranger = key(6);
     assert_eq!(
         code(relay.publish_bundle(&id, &stranger, &bundle).await),
         (403, codes::BUNDLE_KEY_MISMATCH.into())
@@ -398,7 +385,7 @@ async fn bundles_hand_out_each_one_time_prekey_once() {
 #[tokio::test]
 async fn unreachable_relay_fails_transiently_and_keeps_its_state() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -437,7 +424,7 @@ async fn unreachable_relay_fails_transiently_and_keeps_its_state() {
 #[tokio::test]
 async fn long_poll_wakes_on_deposit() {
     let relay: Arc<dyn Relay> = Arc::new(MemoryRelay::default());
-    let owner = Arc::new(Key::new(1));
+    let owner = Arc::new(key(1));
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -467,7 +454,7 @@ async fn long_poll_returns_empty_when_nothing_comes() {
         max_wait_secs: 1,
         ..MemoryRelayConfig::default()
     });
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -484,7 +471,7 @@ async fn long_poll_returns_empty_when_nothing_comes() {
 #[tokio::test]
 async fn errors_carry_no_ids_or_credentials() {
     let relay = MemoryRelay::default();
-    let owner = Key::new(1);
+    let owner = key(1);
     let ids = relay
         .create_mailbox_with_pow(&owner.auth_key())
         .await
@@ -496,10 +483,7 @@ async fn errors_carry_no_ids_or_credentials() {
             .deposit(&ids.deposit_id, &wrong, &envelope(1))
             .await
             .unwrap_err(),
-        relay
-            .fetch(&ids.read_id, &Key::new(2), 0)
-            .await
-            .unwrap_err(),
+        relay.fetch(&ids.read_id, &key(2), 0).await.unwrap_err(),
         relay.fetch(&ids.deposit_id, &owner, 0).await.unwrap_err(),
     ];
     let secrets = [

@@ -6,6 +6,8 @@
 //! nonce it has seen, so a retry must never repeat one.
 
 use super::error::TransportError;
+use crate::primitives::ed25519::SigningKey;
+use crate::primitives::random::{self, OsRng};
 use corridor_wire::NONCE_LEN;
 use corridor_wire::api::{AuthKey, SignedAuth};
 use corridor_wire::b64::Bytes;
@@ -46,9 +48,7 @@ impl Freshness for SystemFreshness {
     }
 
     fn nonce(&self) -> Result<[u8; NONCE_LEN], TransportError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| TransportError::Rng)?;
-        Ok(nonce)
+        random_bytes()
     }
 }
 
@@ -69,9 +69,17 @@ pub(crate) fn sign_request(
     })
 }
 
-/// Random bytes from the operating system.
+/// Public random bytes (ids, nonces, jitter) from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], TransportError> {
-    let mut out = [0u8; N];
-    getrandom::fill(&mut out).map_err(|_| TransportError::Rng)?;
-    Ok(out)
+    random::array(&mut OsRng).map_err(|_| TransportError::Rng)
+}
+
+impl AuthSigner for SigningKey {
+    fn auth_key(&self) -> AuthKey {
+        Bytes(self.verifying_key().to_bytes())
+    }
+
+    fn sign_transcript(&self, transcript: &[u8]) -> [u8; 64] {
+        self.sign(transcript).to_bytes()
+    }
 }

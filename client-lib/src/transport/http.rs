@@ -321,7 +321,7 @@ impl HttpRelay {
             if attempts >= self.retry.max_attempts || !retry.allows(&error) {
                 return Err(error);
             }
-            let jitter = getrandom::u32().unwrap_or(u32::MAX);
+            let jitter = random_bytes::<4>().map_or(u32::MAX, u32::from_le_bytes);
             tokio::time::sleep(self.retry.delay(attempts - 1, jitter)).await;
         }
     }
@@ -381,7 +381,7 @@ impl Relay for HttpRelay {
                 if rounds >= self.retry.max_attempts || !Retry::Idempotent.allows(&error) {
                     return Err(error);
                 }
-                let jitter = getrandom::u32().unwrap_or(u32::MAX);
+                let jitter = random_bytes::<4>().map_or(u32::MAX, u32::from_le_bytes);
                 tokio::time::sleep(self.retry.delay(rounds - 1, jitter)).await;
             }
         })

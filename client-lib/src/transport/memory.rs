@@ -16,6 +16,7 @@
 use super::auth::{AuthSigner, Freshness, SystemFreshness, random_bytes};
 use super::error::{NetFailure, TransportError};
 use super::{MailboxIds, ReceivedEnvelope, Relay, RelayFuture};
+use crate::primitives::ed25519::VerifyingKey;
 use corridor_wire::api::{
     AckRequest, Admission, AuthKey, Bundle, BundleId, ChallengeResponse, DeleteBundleRequest,
     DepositCredential, DepositId, DestroyRequest, FetchBundleResponse, FetchRequest, HandedPrekey,
@@ -245,11 +246,8 @@ impl MemoryRelay {
         auth_key: &AuthKey,
         admission: &Admission,
     ) -> Result<MailboxIds, TransportError> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(auth_key.as_bytes())
-            .map_err(|_| refused(400, codes::BAD_KEY))?;
-        if key.is_weak() {
-            return Err(refused(400, codes::BAD_KEY));
-        }
+        // Strict decoding: refuses non-points and weak (small-order) keys.
+        VerifyingKey::from_bytes(auth_key.as_bytes()).map_err(|_| refused(400, codes::BAD_KEY))?;
         let mut state = self.lock();
         match admission {
             Admission::Pow {
