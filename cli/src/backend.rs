@@ -15,7 +15,7 @@ pub(crate) struct Passphrase(zeroize::Zeroizing<Vec<u8>>);
 
 impl Passphrase {
     /// Takes ownership of `bytes`.
-    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Self {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
         Passphrase(zeroize::Zeroizing::new(bytes))
     }
 }

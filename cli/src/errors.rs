@@ -87,3 +87,47 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    #[test]
+    fn client_errors_map_to_their_documented_codes() {
+        let cases = [
+            (ClientError::WrongPassphrase, ExitCode::WrongPassphrase),
+            (ClientError::UnknownContact, ExitCode::NotFound),
+            (ClientError::NoProfile, ExitCode::NotFound),
+            (ClientError::RelayUnreachable, ExitCode::RelayUnreachable),
+            (
+                ClientError::SafetyNumberMismatch,
+                ExitCode::VerificationMismatch,
+            ),
+            (ClientError::InvitationExpired, ExitCode::InvalidInvitation),
+            (ClientError::BundleMismatch, ExitCode::InvalidInvitation),
+            (ClientError::InvalidLabel, ExitCode::Usage),
+            (ClientError::RelayRefused, ExitCode::GeneralError),
+        ];
+        for (err, code) in cases {
+            assert_eq!(exit_code(&anyhow::Error::new(err)), code);
+        }
+    }
+
+    #[test]
+    fn the_code_is_found_under_added_context() {
+        let err = Err::<(), _>(ClientError::WrongPassphrase)
+            .context("while unlocking")
+            .unwrap_err();
+        assert_eq!(exit_code(&err), ExitCode::WrongPassphrase);
+        let err = anyhow::Error::new(Failure::new(ExitCode::Cancelled, "no"));
+        assert_eq!(exit_code(&err), ExitCode::Cancelled);
+        assert_eq!(exit_code(&anyhow::anyhow!("other")), ExitCode::GeneralError);
+    }
+
+    #[test]
+    fn a_closed_stdout_is_success() {
+        let err = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(report(&err), ExitCode::Success);
+    }
+}

@@ -70,7 +70,7 @@ fn check_new(bytes: &[u8]) -> anyhow::Result<()> {
 
 fn into_passphrase(mut bytes: Zeroizing<Vec<u8>>) -> Passphrase {
     // Moves the buffer out (no copy); the emptied Zeroizing wrapper drops harmlessly.
-    Passphrase::from_bytes(std::mem::take(&mut *bytes))
+    Passphrase::new(std::mem::take(&mut *bytes))
 }
 
 fn read_raw(source: Source<'_>, prompt: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
