@@ -49,6 +49,10 @@ pub struct Config {
     pub max_messages_per_mailbox: u64,
     /// Most envelope bytes one mailbox holds.
     pub max_bytes_per_mailbox: u64,
+    /// Most mailboxes the relay holds; creation beyond answers 429.
+    pub max_mailboxes: u64,
+    /// Most prekey bundles the relay holds; publishing a new one beyond answers 429.
+    pub max_bundles: u64,
     /// Hours an undelivered message is kept (default 336 = 14 days).
     pub message_ttl_hours: u64,
     /// Seconds between sweeps that delete expired messages.
@@ -92,6 +96,8 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             max_messages_per_mailbox: 1000,
             max_bytes_per_mailbox: 1000 * corridor_wire::ENVELOPE_SIZE as u64,
+            max_mailboxes: 1_000_000,
+            max_bundles: 100_000,
             message_ttl_hours: 14 * 24,
             sweep_interval_secs: 600,
             max_wait_secs: 25,
@@ -197,6 +203,12 @@ pub struct Args {
         value_name = "BYTES"
     )]
     pub max_bytes_per_mailbox: Option<u64>,
+    /// Most mailboxes the relay holds [default: 1000000].
+    #[arg(long, env = "CORRIDOR_RELAY_MAX_MAILBOXES", value_name = "N")]
+    pub max_mailboxes: Option<u64>,
+    /// Most prekey bundles the relay holds [default: 100000].
+    #[arg(long, env = "CORRIDOR_RELAY_MAX_BUNDLES", value_name = "N")]
+    pub max_bundles: Option<u64>,
     /// Hours undelivered mail is kept [default: 336 (14 days)].
     #[arg(long, env = "CORRIDOR_RELAY_MESSAGE_TTL_HOURS", value_name = "HOURS")]
     pub message_ttl_hours: Option<u64>,
@@ -291,6 +303,8 @@ impl Config {
             max_body_bytes,
             max_messages_per_mailbox,
             max_bytes_per_mailbox,
+            max_mailboxes,
+            max_bundles,
             message_ttl_hours,
             sweep_interval_secs,
             max_wait_secs,

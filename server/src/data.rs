@@ -23,6 +23,9 @@ pub enum DataError {
     /// The mailbox is at its message or byte cap.
     #[error("mailbox full")]
     MailboxFull,
+    /// The relay holds its maximum number of mailboxes or bundles.
+    #[error("relay full")]
+    RelayFull,
     /// A row with this key already exists (an id collision).
     #[error("already exists")]
     Exists,
@@ -37,13 +40,17 @@ pub enum DataError {
     Store(#[from] StoreError),
 }
 
-/// Per-mailbox caps applied on deposit.
+/// Storage caps the writer enforces.
 #[derive(Debug, Clone, Copy)]
 pub struct MailboxCaps {
     /// Most messages a mailbox holds.
     pub max_messages: u64,
     /// Most envelope bytes a mailbox holds.
     pub max_bytes: u64,
+    /// Most mailboxes the relay holds.
+    pub max_mailboxes: u64,
+    /// Most bundles the relay holds.
+    pub max_bundles: u64,
 }
 
 /// A mailbox row.
@@ -493,6 +500,8 @@ mod tests {
     const CAPS: MailboxCaps = MailboxCaps {
         max_messages: 3,
         max_bytes: 1000,
+        max_mailboxes: 10,
+        max_bundles: 10,
     };
 
     #[test]
@@ -530,6 +539,7 @@ mod tests {
         let tight = MailboxCaps {
             max_messages: 10,
             max_bytes: 4,
+            ..CAPS
         };
         ack(&store, &key, &[1, 2, 3]).unwrap();
         deposit(&store, &key, 0, b"abc", tight).unwrap();

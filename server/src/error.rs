@@ -137,6 +137,12 @@ impl ApiError {
         "mailbox_full",
         "the mailbox is full; try again after its reader has fetched",
     );
+    /// 429: the relay holds its maximum number of mailboxes or bundles.
+    pub const RELAY_FULL: Self = err(
+        StatusCode::TOO_MANY_REQUESTS,
+        "relay_full",
+        "the relay holds as many mailboxes or bundles as it accepts; use another relay",
+    );
     /// 429: the relay's request rate limit was hit.
     pub const RATE_LIMITED: Self = err(
         StatusCode::TOO_MANY_REQUESTS,

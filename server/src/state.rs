@@ -51,6 +51,8 @@ impl AppState {
         let caps = MailboxCaps {
             max_messages: config.max_messages_per_mailbox,
             max_bytes: config.max_bytes_per_mailbox,
+            max_mailboxes: config.max_mailboxes,
+            max_bundles: config.max_bundles,
         };
         let writer = Writer::start(
             store.clone(),
@@ -136,6 +138,7 @@ impl AppState {
             DataError::NoBundle => ApiError::NO_SUCH_BUNDLE,
             DataError::MailboxFull => ApiError::MAILBOX_FULL,
             DataError::BundleKeyMismatch => ApiError::BUNDLE_KEY_MISMATCH,
+            DataError::RelayFull => ApiError::RELAY_FULL,
             DataError::Stopped => ApiError::SHUTTING_DOWN,
             other => {
                 tracing::error!("write failed: {other}");

@@ -154,34 +154,66 @@ impl Writer {
     }
 }
 
-fn apply(store: &dyn Store, op: &Op, caps: MailboxCaps) -> Result<Outcome, DataError> {
+/// How many mailboxes and bundles exist; only the writer changes them.
+#[derive(Debug, Clone, Copy)]
+struct Totals {
+    mailboxes: u64,
+    bundles: u64,
+}
+
+fn apply(
+    store: &dyn Store,
+    op: &Op,
+    caps: MailboxCaps,
+    totals: &mut Totals,
+) -> Result<Outcome, DataError> {
     match op {
         Op::Create {
             read_id,
             deposit_id,
             credential_hash,
             auth_key,
-        } => data::create_mailbox(store, read_id, deposit_id, credential_hash, auth_key)
-            .map(|()| Outcome::Done),
+        } => {
+            if totals.mailboxes >= caps.max_mailboxes {
+                return Err(DataError::RelayFull);
+            }
+            data::create_mailbox(store, read_id, deposit_id, credential_hash, auth_key)?;
+            totals.mailboxes += 1;
+            Ok(Outcome::Done)
+        }
         Op::Deposit {
             mailbox,
             hour,
             envelope,
         } => data::deposit(store, mailbox, *hour, envelope, caps).map(Outcome::Deposited),
         Op::Ack { mailbox, seqs } => data::ack(store, mailbox, seqs).map(Outcome::Acked),
-        Op::Destroy { read_id } => data::destroy(store, read_id).map(|()| Outcome::Done),
+        Op::Destroy { read_id } => {
+            data::destroy(store, read_id)?;
+            totals.mailboxes = totals.mailboxes.saturating_sub(1);
+            Ok(Outcome::Done)
+        }
         Op::PublishBundle {
             bundle_id,
             auth_key,
             bundle,
             hour,
         } => {
-            data::publish_bundle(store, bundle_id, auth_key, bundle, *hour).map(Outcome::Published)
+            let new = data::bundle(store, bundle_id)?.is_none();
+            if new && totals.bundles >= caps.max_bundles {
+                return Err(DataError::RelayFull);
+            }
+            let available = data::publish_bundle(store, bundle_id, auth_key, bundle, *hour)?;
+            if new {
+                totals.bundles += 1;
+            }
+            Ok(Outcome::Published(available))
         }
         Op::TakeBundle { bundle_id } => data::take_bundle(store, bundle_id)
             .map(|(signed, prekey)| Outcome::Taken(signed, prekey)),
         Op::DeleteBundle { bundle_id } => {
-            data::delete_bundle(store, bundle_id).map(|()| Outcome::Done)
+            data::delete_bundle(store, bundle_id)?;
+            totals.bundles = totals.bundles.saturating_sub(1);
+            Ok(Outcome::Done)
         }
         Op::Expire { cutoff_hour } => {
             let mut total = 0;
@@ -204,6 +236,10 @@ fn run(
     waiters: Arc<Waiters>,
     metrics: Arc<Metrics>,
 ) {
+    let mut totals = Totals {
+        mailboxes: store.count_prefix(&[crate::layout::MAILBOX]).unwrap_or(0),
+        bundles: store.count_prefix(&[crate::layout::BUNDLE]).unwrap_or(0),
+    };
     let mut stop = None;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else {
@@ -226,7 +262,7 @@ fn run(
         }
         let results: Vec<_> = batch
             .iter()
-            .map(|request| apply(store.as_ref(), &request.op, caps))
+            .map(|request| apply(store.as_ref(), &request.op, caps, &mut totals))
             .collect();
         let started = Instant::now();
         let flushed = store.flush();

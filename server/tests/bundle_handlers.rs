@@ -191,3 +191,36 @@ async fn fetch_and_delete_errors_and_delete() {
         "invalid_body",
     );
 }
+
+#[tokio::test]
+async fn relay_wide_bundle_cap_answers_429_but_replacement_still_works() {
+    let h = harness_with(corridor_relay::Config {
+        max_bundles: 1,
+        ..test_config()
+    });
+    let owner = key(1);
+    let _: PublishBundleResponse = h
+        .ok("/v1/bundles", &h.publish_req(&owner, ID, bundle(1)))
+        .await;
+    assert_error(
+        h.post(
+            "/v1/bundles",
+            &h.publish_req(&owner, Bytes([6; 16]), bundle(1)),
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "relay_full",
+    );
+    let _: PublishBundleResponse = h
+        .ok("/v1/bundles", &h.publish_req(&owner, ID, bundle(2)))
+        .await;
+    let _: DeleteBundleResponse = h
+        .ok("/v1/bundles/delete", &h.delete_bundle_req(&owner, ID))
+        .await;
+    let _: PublishBundleResponse = h
+        .ok(
+            "/v1/bundles",
+            &h.publish_req(&owner, Bytes([6; 16]), bundle(1)),
+        )
+        .await;
+}

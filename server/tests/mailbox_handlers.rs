@@ -510,3 +510,32 @@ async fn many_concurrent_deposits_are_each_fetched_once() {
     }
     assert_eq!(seen, acknowledged);
 }
+
+#[tokio::test]
+async fn relay_wide_mailbox_cap_answers_429_and_frees_on_destroy() {
+    let h = harness_with(Config {
+        max_mailboxes: 2,
+        ..test_config()
+    });
+    let owner = key(1);
+    let first = h.create_mailbox(&owner).await;
+    let _second = h.create_mailbox(&owner).await;
+    let req = CreateMailboxRequest {
+        auth_key: Bytes(owner.verifying_key().to_bytes()),
+        admission: Admission::Token {
+            token: TOKEN.into(),
+        },
+    };
+    assert_error(
+        h.post("/v1/mailboxes", &req).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "relay_full",
+    );
+    let _: DestroyResponse = h
+        .ok(
+            "/v1/mailboxes/destroy",
+            &h.destroy_req(&owner, &first.read_id),
+        )
+        .await;
+    let _third = h.create_mailbox(&owner).await;
+}

@@ -47,7 +47,7 @@ fn check_bundle_limits(state: &AppState, bundle: &Bundle) -> Result<(), ApiError
         (status = 403, description = "bundle_key_mismatch", body = ErrorBody),
         (status = 409, description = "replayed", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "relay_full, rate_limited", body = ErrorBody),
         (status = 503, description = "overloaded, shutting_down", body = ErrorBody),
     )
 )]

@@ -36,7 +36,7 @@ fn valid_key(key: &[u8; 32]) -> bool {
         (status = 403, description = "bad_admission, challenge_used", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
-        (status = 429, description = "rate_limited", body = ErrorBody),
+        (status = 429, description = "relay_full, rate_limited", body = ErrorBody),
         (status = 503, description = "overloaded, shutting_down", body = ErrorBody),
     )
 )]
