@@ -355,7 +355,7 @@ impl Freshness for Skewed {
 }
 
 #[tokio::test]
-async fn stale_and_replayed_signatures_are_refused() {
+async fn wrong_clocks_are_corrected_and_replays_refused() {
     let running = start_relay(relay_config()).await;
     let owner = key(1);
     let plain = HttpRelay::new(running.url.clone(), &http_config()).unwrap();
@@ -364,13 +364,37 @@ async fn stale_and_replayed_signatures_are_refused() {
         .await
         .unwrap();
 
+    // A device clock ten minutes slow: the first signed request is refused as stale, the
+    // relay's Date header corrects the clock, and the re-signed request goes through.
     let late = HttpRelay::new(running.url.clone(), &http_config())
         .unwrap()
         .with_freshness(Arc::new(Skewed {
             offset: -600,
             nonce: None,
         }));
-    let err = late.fetch(&ids.read_id, &owner, 0).await.unwrap_err();
+    assert!(
+        late.fetch(&ids.read_id, &owner, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        (598..=602).contains(&late.clock_offset()),
+        "{}",
+        late.clock_offset()
+    );
+    late.ack(&ids.read_id, &owner, &[1]).await.unwrap();
+
+    // MemoryRelay has no Date header to learn from: there the refusal shows.
+    let memory = MemoryRelay::default().with_client_freshness(Arc::new(Skewed {
+        offset: -600,
+        nonce: None,
+    }));
+    let ids_m = memory
+        .create_mailbox_with_pow(&owner.auth_key())
+        .await
+        .unwrap();
+    let err = memory.fetch(&ids_m.read_id, &owner, 0).await.unwrap_err();
     assert_eq!(err.code(), Some("stale_timestamp"));
     assert!(!err.is_transient());
 

@@ -33,6 +33,7 @@ struct Answer {
     status: u16,
     body: String,
     location: Option<String>,
+    date: Option<String>,
 }
 
 fn answer(status: u16, body: &str) -> Answer {
@@ -41,6 +42,7 @@ fn answer(status: u16, body: &str) -> Answer {
         status,
         body: body.to_owned(),
         location: None,
+        date: None,
     }
 }
 
@@ -86,6 +88,9 @@ async fn scripted(
     tokio::time::sleep(next.delay).await;
     let status = StatusCode::from_u16(next.status).unwrap();
     let mut response = (status, [("content-type", "application/json")], next.body).into_response();
+    if let Some(date) = next.date {
+        response.headers_mut().insert("date", date.parse().unwrap());
+    }
     if let Some(location) = next.location {
         response
             .headers_mut()
@@ -517,4 +522,66 @@ fn proxy_config_is_validated() {
         HttpRelay::new(onion, &HttpConfig::default()).unwrap_err(),
         TransportError::Config(ConfigError::OnionNeedsProxy)
     );
+}
+
+const STALE: &str = r#"{"error":"stale_timestamp","message":"x"}"#;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn a_stale_refusal_with_a_new_relay_clock_is_resigned_once() {
+    let hour_ahead =
+        httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let mut stale = answer(401, STALE);
+    stale.date = Some(hour_ahead.clone());
+    let mut ok = answer(200, EMPTY_FETCH);
+    ok.date = Some(hour_ahead);
+    let (url, script) = stub(vec![stale, ok]).await;
+    let relay = HttpRelay::new(url, &fast_retries(1)).unwrap();
+    let before = unix_now();
+    relay.fetch(&Bytes([1; 16]), &key(), 0).await.unwrap();
+    let seen = seen(&script);
+    assert_eq!(seen.len(), 2);
+    let first = seen[0].body["auth"]["timestamp"].as_u64().unwrap();
+    let second = seen[1].body["auth"]["timestamp"].as_u64().unwrap();
+    assert!(first >= before && first < before + 60);
+    assert!(
+        second >= before + 3590 && second <= before + 3660,
+        "{first} {second}"
+    );
+    assert_ne!(seen[0].body["auth"]["nonce"], seen[1].body["auth"]["nonce"]);
+    assert!((3598..=3602).contains(&relay.clock_offset()));
+}
+
+#[tokio::test]
+async fn a_stale_refusal_without_a_new_clock_is_reported() {
+    // The relay's clock agrees with ours, yet it says stale: nothing to correct, no loop.
+    let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let mut stale = answer(401, STALE);
+    stale.date = Some(now);
+    let (url, script) = stub(vec![stale, answer(200, EMPTY_FETCH)]).await;
+    let relay = HttpRelay::new(url, &fast_retries(4)).unwrap();
+    let err = relay.fetch(&Bytes([1; 16]), &key(), 0).await.unwrap_err();
+    assert_eq!(err.code(), Some("stale_timestamp"));
+    assert_eq!(seen(&script).len(), 1);
+
+    // A relay that keeps moving its clock gets one re-signed attempt, not an endless loop.
+    let mut a = answer(401, STALE);
+    a.date = Some(httpdate::fmt_http_date(
+        std::time::SystemTime::now() + Duration::from_secs(600),
+    ));
+    let mut b = answer(401, STALE);
+    b.date = Some(httpdate::fmt_http_date(
+        std::time::SystemTime::now() + Duration::from_secs(1200),
+    ));
+    let (url, script) = stub(vec![a, b, answer(200, EMPTY_FETCH)]).await;
+    let relay = HttpRelay::new(url, &fast_retries(4)).unwrap();
+    let err = relay.fetch(&Bytes([1; 16]), &key(), 0).await.unwrap_err();
+    assert_eq!(err.code(), Some("stale_timestamp"));
+    assert_eq!(seen(&script).len(), 2);
 }

@@ -18,6 +18,14 @@
 //!   starts over with a fresh challenge (an orphan mailbox left by the first attempt holds
 //!   nothing and expires on the relay).
 //!
+//! A wrong device clock. The relay refuses a signed request whose timestamp is more than
+//! two minutes off its own clock, and phones of people on the move are often wrong. Each
+//! `HttpRelay` therefore learns its relay's clock from the `Date` header of every answer
+//! and signs with that time; after a `stale_timestamp` refusal that taught it a new offset
+//! it signs again and retries once. The offset is kept per relay, so a relay lying about
+//! the time only spoils its own requests. It also means signed timestamps carry no
+//! device-specific clock error that could link one client's mailboxes.
+//!
 //! Redirects are never followed (a 307 would resend the body, credentials included, to
 //! another host), environment proxy variables are ignored (only the configured proxy is
 //! used), and no `User-Agent` header is sent.
@@ -38,7 +46,8 @@ use corridor_wire::b64::Blob;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, UNIX_EPOCH};
 
 /// The longest long-poll wait this client asks for, in seconds. The relay may cap it lower.
 pub const MAX_WAIT_SECS: u32 = 300;
@@ -192,6 +201,27 @@ pub struct HttpRelay {
     request_timeout: Duration,
     retry: RetryPolicy,
     freshness: Arc<dyn Freshness>,
+    /// The relay's clock minus ours, in seconds, learnt from `Date` headers.
+    clock_offset: AtomicI64,
+}
+
+/// A [`Freshness`] shifted by the relay's clock offset.
+struct RelayTime<'a> {
+    inner: &'a dyn Freshness,
+    offset: i64,
+}
+
+impl Freshness for RelayTime<'_> {
+    fn now_unix(&self) -> u64 {
+        self.inner
+            .now_unix()
+            .checked_add_signed(self.offset)
+            .unwrap_or(0)
+    }
+
+    fn nonce(&self) -> Result<[u8; corridor_wire::NONCE_LEN], TransportError> {
+        self.inner.nonce()
+    }
 }
 
 impl std::fmt::Debug for HttpRelay {
@@ -237,6 +267,7 @@ impl HttpRelay {
             request_timeout: config.request_timeout,
             retry: config.retry.clone(),
             freshness: Arc::new(SystemFreshness),
+            clock_offset: AtomicI64::new(0),
         })
     }
 
@@ -249,6 +280,41 @@ impl HttpRelay {
     /// The relay's URL.
     pub fn url(&self) -> &RelayUrl {
         &self.url
+    }
+
+    /// How far (in seconds) the relay's clock is ahead of this device's, as last learnt
+    /// from its `Date` header (0 until an answer carried one).
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// The clock and nonce source to sign with: ours, moved to the relay's time.
+    fn relay_time(&self) -> RelayTime<'_> {
+        RelayTime {
+            inner: &*self.freshness,
+            offset: self.clock_offset(),
+        }
+    }
+
+    /// Learns the relay's clock from an answer's `Date` header. Ignores differences of a
+    /// second or two (the header's resolution).
+    fn observe_date(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(relay_now) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| httpdate::parse_http_date(text).ok())
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .and_then(|since| i64::try_from(since.as_secs()).ok())
+        else {
+            return;
+        };
+        let Ok(ours) = i64::try_from(self.freshness.now_unix()) else {
+            return;
+        };
+        let offset = relay_now.saturating_sub(ours);
+        if offset.abs_diff(self.clock_offset()) > 2 {
+            self.clock_offset.store(offset, Ordering::Relaxed);
+        }
     }
 
     /// One attempt: sends `body` (or a GET when `None`) and decodes the answer.
@@ -264,6 +330,7 @@ impl HttpRelay {
             None => self.client.get(url),
         };
         let mut response = request.timeout(timeout).send().await.map_err(net_failure)?;
+        self.observe_date(response.headers());
         let status = response.status().as_u16();
         match status {
             200..=299 => {
@@ -302,12 +369,23 @@ impl HttpRelay {
         let mut attempts = 0u32;
         let mut maybe_done = false;
         let mut done_if_gone = done_if_gone;
+        let mut resigned = false;
         loop {
+            let offset_before = self.clock_offset();
             let body = make_body()?;
             let error = match self.attempt(path, body.as_ref(), timeout).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
+            // Signed with a wrong clock, and the answer told us the relay's: sign again
+            // (once) with the corrected time.
+            if error.code() == Some(codes::STALE_TIMESTAMP)
+                && !resigned
+                && self.clock_offset() != offset_before
+            {
+                resigned = true;
+                continue;
+            }
             if maybe_done {
                 if let Some((code, done)) = done_if_gone.take() {
                     if error.code() == Some(code) {
@@ -427,7 +505,7 @@ impl Relay for HttpRelay {
             let timeout = self.request_timeout + Duration::from_secs(u64::from(wait_secs));
             let answer: FetchResponse = self
                 .call(PATH_FETCH, Retry::Idempotent, timeout, None, || {
-                    let auth = sign_request(signer, &*self.freshness, |ts, nonce| {
+                    let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
                         FetchRequest::transcript(read_id, wait_secs, ts, nonce)
                     })?;
                     Ok(Some(FetchRequest {
@@ -455,7 +533,7 @@ impl Relay for HttpRelay {
                     self.request_timeout,
                     None,
                     || {
-                        let auth = sign_request(signer, &*self.freshness, |ts, nonce| {
+                        let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
                             AckRequest::transcript(read_id, seqs, ts, nonce)
                         })?;
                         Ok(Some(AckRequest {
@@ -484,7 +562,7 @@ impl Relay for HttpRelay {
                     self.request_timeout,
                     Some(gone),
                     || {
-                        let auth = sign_request(signer, &*self.freshness, |ts, nonce| {
+                        let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
                             DestroyRequest::transcript(read_id, ts, nonce)
                         })?;
                         Ok(Some(DestroyRequest {
@@ -517,7 +595,7 @@ impl Relay for HttpRelay {
                     self.request_timeout,
                     None,
                     || {
-                        let auth = sign_request(signer, &*self.freshness, |ts, nonce| {
+                        let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
                             PublishBundleRequest::transcript(
                                 bundle_id, &auth_key, bundle, ts, nonce,
                             )
@@ -566,7 +644,7 @@ impl Relay for HttpRelay {
                     self.request_timeout,
                     Some(gone),
                     || {
-                        let auth = sign_request(signer, &*self.freshness, |ts, nonce| {
+                        let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
                             DeleteBundleRequest::transcript(bundle_id, ts, nonce)
                         })?;
                         Ok(Some(DeleteBundleRequest {
