@@ -504,3 +504,41 @@ async fn https_with_a_pinned_root_and_refusal_of_an_unknown_certificate() {
     assert_eq!(relay.fetch(&ids.read_id, &owner, 0).await.unwrap().len(), 1);
     running.shut_down().await;
 }
+
+#[test]
+fn client_codes_are_the_relays() {
+    use corridor_client::transport::codes;
+    use corridor_relay::error::ApiError;
+    let pairs = [
+        (codes::BAD_ADMISSION, ApiError::BAD_ADMISSION),
+        (codes::CHALLENGE_USED, ApiError::CHALLENGE_USED),
+        (codes::BAD_KEY, ApiError::BAD_KEY),
+        (codes::NO_SUCH_MAILBOX, ApiError::NO_SUCH_MAILBOX),
+        (codes::NO_SUCH_BUNDLE, ApiError::NO_SUCH_BUNDLE),
+        (codes::BAD_CREDENTIAL, ApiError::BAD_CREDENTIAL),
+        (codes::BAD_SIGNATURE, ApiError::BAD_SIGNATURE),
+        (codes::STALE_TIMESTAMP, ApiError::STALE),
+        (codes::REPLAYED, ApiError::REPLAYED),
+        (codes::BUNDLE_KEY_MISMATCH, ApiError::BUNDLE_KEY_MISMATCH),
+        (codes::MAILBOX_FULL, ApiError::MAILBOX_FULL),
+        (codes::RATE_LIMITED, ApiError::RATE_LIMITED),
+        (codes::RELAY_FULL, ApiError::RELAY_FULL),
+        (codes::TOO_MANY_SEQS, ApiError::TOO_MANY_SEQS),
+        (codes::BAD_BUNDLE, ApiError::BAD_BUNDLE),
+        (codes::INVALID_BODY, ApiError::INVALID_BODY),
+        (codes::TIMEOUT, ApiError::TIMEOUT),
+    ];
+    for (ours, theirs) in pairs {
+        assert_eq!(ours, theirs.code);
+        let err = TransportError::Rejected {
+            status: theirs.status.as_u16(),
+            code: Some(ours.into()),
+        };
+        // Every 408 and 429 is transient; every other refusal is not.
+        assert_eq!(
+            err.is_transient(),
+            matches!(theirs.status.as_u16(), 408 | 429),
+            "{ours}"
+        );
+    }
+}

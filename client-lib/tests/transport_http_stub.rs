@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use corridor_client::primitives::ed25519::SigningKey;
 use corridor_client::transport::{
-    ConfigError, HttpConfig, HttpRelay, NetFailure, ProxyUrl, Relay, RelayUrl, RetryPolicy,
-    TransportError,
+    ConfigError, HttpConfig, HttpRelay, Isolation, NetFailure, ProxyUrl, Relay, RelayUrl,
+    RetryPolicy, TransportError,
 };
 use corridor_wire::ENVELOPE_SIZE;
 use corridor_wire::b64::Bytes;
@@ -472,7 +472,7 @@ async fn onion_relays_go_through_socks5h_with_per_relay_isolation() {
 
     // Without isolation, no credentials are offered.
     let plain = HttpConfig {
-        isolate_relays: false,
+        isolation: Isolation::None,
         ..config
     };
     let (stub_url, _) = stub(vec![answer(200, EMPTY_FETCH)]).await;
@@ -584,4 +584,63 @@ async fn a_stale_refusal_without_a_new_clock_is_reported() {
     let err = relay.fetch(&Bytes([1; 16]), &key(), 0).await.unwrap_err();
     assert_eq!(err.code(), Some("stale_timestamp"));
     assert_eq!(seen(&script).len(), 2);
+}
+
+fn addr_of(url: &RelayUrl) -> std::net::SocketAddr {
+    url.as_str()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+async fn users_seen_for(isolation: Isolation) -> (Vec<Option<String>>, usize) {
+    let (stub_url, _) = stub(
+        vec![answer(200, EMPTY_FETCH); 3]
+            .into_iter()
+            .chain([answer(200, r#"{"stored":true}"#)])
+            .chain([answer(200, EMPTY_FETCH)])
+            .collect(),
+    )
+    .await;
+    let (port, log) = socks_stub(addr_of(&stub_url)).await;
+    let config = HttpConfig {
+        proxy: Some(ProxyUrl::parse(&format!("socks5h://127.0.0.1:{port}")).unwrap()),
+        isolation,
+        ..fast_retries(1)
+    };
+    let relay = HttpRelay::new(
+        RelayUrl::parse("http://isolationtestcccccccccccccccccccc.onion").unwrap(),
+        &config,
+    )
+    .unwrap();
+    let (a, b) = (Bytes([0xA; 16]), Bytes([0xB; 16]));
+    relay.fetch(&a, &key(), 0).await.unwrap();
+    relay.fetch(&b, &key(), 0).await.unwrap();
+    relay.fetch(&a, &key(), 0).await.unwrap();
+    relay
+        .deposit(&Bytes([0xC; 16]), &Bytes([2; 32]), &[0u8; ENVELOPE_SIZE])
+        .await
+        .unwrap();
+    let before_repeat = log.lock().unwrap().len();
+    relay.fetch(&b, &key(), 0).await.unwrap();
+    let users = log.lock().unwrap().iter().map(|s| s.user.clone()).collect();
+    (users, before_repeat)
+}
+
+#[tokio::test]
+async fn per_mailbox_isolation_gives_each_mailbox_its_own_circuit() {
+    let (users, before_repeat) = users_seen_for(Isolation::PerMailbox).await;
+    // Mailboxes A, B (read) and C (written to): three identities, never shared.
+    let distinct: std::collections::HashSet<_> = users.iter().cloned().collect();
+    assert_eq!(distinct.len(), 3, "{users:?}");
+    assert!(users.iter().all(Option::is_some));
+    // Reading B again reuses B's identity (its connection, or at worst its circuit).
+    assert!(users.len() == before_repeat || users.last() == users.get(1));
+
+    // Per relay: one identity for all of them.
+    let (users, _) = users_seen_for(Isolation::PerRelay).await;
+    let distinct: std::collections::HashSet<_> = users.iter().cloned().collect();
+    assert_eq!(distinct.len(), 1, "{users:?}");
+    assert!(users[0].is_some());
 }

@@ -114,17 +114,52 @@ impl RetryPolicy {
     }
 }
 
+/// How traffic through the proxy is split over separate SOCKS identities.
+///
+/// Each identity is a random SOCKS user name; Tor (whose `IsolateSOCKSAuth` is on by
+/// default) never puts two identities on one circuit, and each identity has its own
+/// connections. A relay that sees two requests arrive on one circuit or connection can
+/// tell they come from one client; separate identities deny it that link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Isolation {
+    /// One identity for everything: no credentials are offered. Only for a SOCKS proxy
+    /// that refuses username/password authentication.
+    None,
+    /// One identity per relay: no Tor node sees one client talk to two relays, but a
+    /// relay can link all the mailboxes a client uses on it.
+    PerRelay,
+    /// One identity per mailbox id or bundle id, and a new one for each mailbox creation
+    /// (whose answer names the new ids): a relay cannot link a client's mailboxes (or a
+    /// mailbox it reads to one it writes to) by circuit or connection. Costs a Tor circuit
+    /// per mailbox. The default.
+    #[default]
+    PerMailbox,
+}
+
+/// The most per-mailbox clients an [`HttpRelay`] keeps; beyond it they are all dropped
+/// and rebuilt on demand (new circuits), which costs time, not privacy.
+const MAX_ISOLATED_CLIENTS: usize = 1024;
+
+/// Whose identity a request travels under (see [`Isolation`]).
+#[derive(Debug, Clone, Copy)]
+enum Route<'a> {
+    /// Not tied to any mailbox (a challenge).
+    Shared,
+    /// A one-off identity (a mailbox creation).
+    Fresh,
+    /// The identity of this mailbox or bundle id.
+    Id(&'a [u8; corridor_wire::ID_LEN]),
+}
+
 /// Settings shared by every [`HttpRelay`] of a profile.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Route every connection through this SOCKS5 proxy (Tor). Relay host names are then
     /// resolved by the proxy, never locally.
     pub proxy: Option<ProxyUrl>,
-    /// With a proxy: give each relay its own random SOCKS user name, so that Tor (whose
-    /// `IsolateSOCKSAuth` is on by default) carries each relay's traffic on its own
-    /// circuit and no exit or guard sees one client talking to two relays at once. Turn
-    /// off only for a SOCKS proxy that refuses username/password authentication.
-    pub isolate_relays: bool,
+    /// With a proxy: how traffic is split over separate SOCKS identities (Tor circuits).
+    pub isolation: Isolation,
     /// The longest time to open a connection (TCP, proxy handshake and TLS).
     pub connect_timeout: Duration,
     /// The longest time for one request and its answer. A long-poll fetch gets this plus
@@ -141,7 +176,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             proxy: None,
-            isolate_relays: true,
+            isolation: Isolation::default(),
             connect_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -197,7 +232,12 @@ fn in_doubt(error: &TransportError) -> bool {
 /// A relay reached over HTTP(S).
 pub struct HttpRelay {
     url: RelayUrl,
+    config: HttpConfig,
+    /// The client for [`Route::Shared`], and for every route unless isolating per mailbox.
     client: reqwest::Client,
+    /// Per-mailbox clients, by id.
+    isolated:
+        std::sync::Mutex<std::collections::HashMap<[u8; corridor_wire::ID_LEN], reqwest::Client>>,
     request_timeout: Duration,
     retry: RetryPolicy,
     freshness: Arc<dyn Freshness>,
@@ -240,30 +280,12 @@ impl HttpRelay {
         if url.is_onion() && config.proxy.is_none() {
             return Err(ConfigError::OnionNeedsProxy.into());
         }
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if let Some(proxy) = &config.proxy {
-            let user = if config.isolate_relays {
-                Some(data_encoding::HEXLOWER.encode(&random_bytes::<16>()?))
-            } else {
-                None
-            };
-            let proxy_url = proxy.to_url(user.as_deref().map(|u| (u, "corridor")));
-            let proxy = reqwest::Proxy::all(proxy_url).map_err(|_| ConfigError::BadProxy)?;
-            builder = builder.proxy(proxy);
-        }
-        for der in &config.extra_roots_der {
-            let cert =
-                reqwest::Certificate::from_der(der).map_err(|_| ConfigError::BadCertificate)?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let client = builder.build().map_err(|_| ConfigError::ClientBuild)?;
+        let client = build_client(config)?;
         Ok(Self {
             url,
+            config: config.clone(),
             client,
+            isolated: std::sync::Mutex::new(std::collections::HashMap::new()),
             request_timeout: config.request_timeout,
             retry: config.retry.clone(),
             freshness: Arc::new(SystemFreshness),
@@ -317,17 +339,42 @@ impl HttpRelay {
         }
     }
 
+    /// The client a request on `route` goes through.
+    fn client_for(&self, route: Route<'_>) -> Result<reqwest::Client, TransportError> {
+        if self.config.proxy.is_none() || self.config.isolation != Isolation::PerMailbox {
+            return Ok(self.client.clone());
+        }
+        match route {
+            Route::Shared => Ok(self.client.clone()),
+            Route::Fresh => build_client(&self.config),
+            Route::Id(id) => {
+                let mut isolated = self.isolated.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(client) = isolated.get(id) {
+                    return Ok(client.clone());
+                }
+                if isolated.len() >= MAX_ISOLATED_CLIENTS {
+                    isolated.clear();
+                }
+                let client = build_client(&self.config)?;
+                isolated.insert(*id, client.clone());
+                Ok(client)
+            }
+        }
+    }
+
     /// One attempt: sends `body` (or a GET when `None`) and decodes the answer.
     async fn attempt<Req: Serialize, Resp: DeserializeOwned>(
         &self,
+        route: Route<'_>,
         path: &str,
         body: Option<&Req>,
         timeout: Duration,
     ) -> Result<Resp, TransportError> {
         let url = self.url.endpoint(path)?;
+        let client = self.client_for(route)?;
         let request = match body {
-            Some(body) => self.client.post(url).json(body),
-            None => self.client.get(url),
+            Some(body) => client.post(url).json(body),
+            None => client.get(url),
         };
         let mut response = request.timeout(timeout).send().await.map_err(net_failure)?;
         self.observe_date(response.headers());
@@ -360,6 +407,7 @@ impl HttpRelay {
     /// code after an attempt that may have gone through is taken as `answer`.
     async fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
+        route: Route<'_>,
         path: &str,
         retry: Retry,
         timeout: Duration,
@@ -373,7 +421,7 @@ impl HttpRelay {
         loop {
             let offset_before = self.clock_offset();
             let body = make_body()?;
-            let error = match self.attempt(path, body.as_ref(), timeout).await {
+            let error = match self.attempt(route, path, body.as_ref(), timeout).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
@@ -414,9 +462,14 @@ impl HttpRelay {
             auth_key: *auth_key,
             admission: admission.clone(),
         };
-        self.call(PATH_MAILBOXES, retry, self.request_timeout, None, || {
-            Ok(Some(body.clone()))
-        })
+        self.call(
+            Route::Fresh,
+            PATH_MAILBOXES,
+            retry,
+            self.request_timeout,
+            None,
+            || Ok(Some(body.clone())),
+        )
         .await
     }
 }
@@ -424,6 +477,7 @@ impl HttpRelay {
 impl Relay for HttpRelay {
     fn challenge(&self) -> RelayFuture<'_, ChallengeResponse> {
         Box::pin(self.call::<(), _>(
+            Route::Shared,
             PATH_CHALLENGE,
             Retry::Idempotent,
             self.request_timeout,
@@ -479,6 +533,7 @@ impl Relay for HttpRelay {
             };
             let answer: DepositResponse = self
                 .call(
+                    Route::Id(deposit_id.as_bytes()),
                     PATH_DEPOSIT,
                     Retry::OnlyIfNotDelivered,
                     self.request_timeout,
@@ -504,16 +559,23 @@ impl Relay for HttpRelay {
             let wait_secs = wait_secs.min(MAX_WAIT_SECS);
             let timeout = self.request_timeout + Duration::from_secs(u64::from(wait_secs));
             let answer: FetchResponse = self
-                .call(PATH_FETCH, Retry::Idempotent, timeout, None, || {
-                    let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
-                        FetchRequest::transcript(read_id, wait_secs, ts, nonce)
-                    })?;
-                    Ok(Some(FetchRequest {
-                        read_id: *read_id,
-                        wait_secs,
-                        auth,
-                    }))
-                })
+                .call(
+                    Route::Id(read_id.as_bytes()),
+                    PATH_FETCH,
+                    Retry::Idempotent,
+                    timeout,
+                    None,
+                    || {
+                        let auth = sign_request(signer, &self.relay_time(), |ts, nonce| {
+                            FetchRequest::transcript(read_id, wait_secs, ts, nonce)
+                        })?;
+                        Ok(Some(FetchRequest {
+                            read_id: *read_id,
+                            wait_secs,
+                            auth,
+                        }))
+                    },
+                )
                 .await?;
             answer.messages.into_iter().map(received).collect()
         })
@@ -528,6 +590,7 @@ impl Relay for HttpRelay {
         Box::pin(async move {
             let answer: AckResponse = self
                 .call(
+                    Route::Id(read_id.as_bytes()),
                     PATH_ACK,
                     Retry::Idempotent,
                     self.request_timeout,
@@ -557,6 +620,7 @@ impl Relay for HttpRelay {
             let gone = (codes::NO_SUCH_MAILBOX, DestroyResponse { destroyed: true });
             let answer: DestroyResponse = self
                 .call(
+                    Route::Id(read_id.as_bytes()),
                     PATH_DESTROY,
                     Retry::Idempotent,
                     self.request_timeout,
@@ -590,6 +654,7 @@ impl Relay for HttpRelay {
             let auth_key = signer.auth_key();
             let answer: PublishBundleResponse = self
                 .call(
+                    Route::Id(bundle_id.as_bytes()),
                     PATH_BUNDLES,
                     Retry::Idempotent,
                     self.request_timeout,
@@ -615,6 +680,7 @@ impl Relay for HttpRelay {
 
     fn fetch_bundle<'a>(&'a self, bundle_id: &'a BundleId) -> RelayFuture<'a, FetchBundleResponse> {
         Box::pin(self.call(
+            Route::Id(bundle_id.as_bytes()),
             PATH_BUNDLE_FETCH,
             Retry::Idempotent,
             self.request_timeout,
@@ -639,6 +705,7 @@ impl Relay for HttpRelay {
             );
             let answer: DeleteBundleResponse = self
                 .call(
+                    Route::Id(bundle_id.as_bytes()),
                     PATH_BUNDLE_DELETE,
                     Retry::Idempotent,
                     self.request_timeout,
@@ -661,6 +728,30 @@ impl Relay for HttpRelay {
             }
         })
     }
+}
+
+/// Builds a `reqwest` client for `config`; through a proxy, with a new random SOCKS user
+/// name unless [`Isolation::None`].
+fn build_client(config: &HttpConfig) -> Result<reqwest::Client, TransportError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(config.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(proxy) = &config.proxy {
+        let user = match config.isolation {
+            Isolation::None => None,
+            _ => Some(data_encoding::HEXLOWER.encode(&random_bytes::<16>()?)),
+        };
+        let proxy_url = proxy.to_url(user.as_deref().map(|u| (u, "corridor")));
+        let proxy = reqwest::Proxy::all(proxy_url).map_err(|_| ConfigError::BadProxy)?;
+        builder = builder.proxy(proxy);
+    }
+    for der in &config.extra_roots_der {
+        let cert = reqwest::Certificate::from_der(der).map_err(|_| ConfigError::BadCertificate)?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|_| ConfigError::ClientBuild.into())
 }
 
 /// Maps a `reqwest` failure to a [`TransportError`] without keeping its text, which can

@@ -60,6 +60,18 @@ pub mod codes {
     pub const MAILBOX_FULL: &str = "mailbox_full";
     /// 429: the relay's request rate limit was hit (transient).
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// 429: the relay holds as many mailboxes or bundles as it accepts; create the
+    /// mailbox on another relay.
+    pub const RELAY_FULL: &str = "relay_full";
+    /// 400: more sequence numbers in one acknowledgement than the relay accepts (1000 by
+    /// default; a fetch returns far fewer).
+    pub const TOO_MANY_SEQS: &str = "too_many_seqs";
+    /// 400: the bundle breaks a size or count limit, or repeats a prekey id.
+    pub const BAD_BUNDLE: &str = "bad_bundle";
+    /// 400: the request body is not what the endpoint expects (a client bug).
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// 408: the relay gave up on the request (the operation may or may not have happened).
+    pub const TIMEOUT: &str = "timeout";
 }
 
 /// Settings of a [`MemoryRelay`].

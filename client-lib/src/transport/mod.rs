@@ -29,7 +29,7 @@ mod url;
 
 pub use auth::{AuthSigner, Freshness, SystemFreshness};
 pub use error::{ConfigError, NetFailure, TransportError};
-pub use http::{HttpConfig, HttpRelay, MAX_WAIT_SECS, RetryPolicy};
+pub use http::{HttpConfig, HttpRelay, Isolation, MAX_WAIT_SECS, RetryPolicy};
 pub use memory::{MemoryRelay, MemoryRelayConfig, codes};
 pub use pool::RelayPool;
 pub use url::{ProxyUrl, RelayUrl};
