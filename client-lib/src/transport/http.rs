@@ -815,6 +815,29 @@ mod tests {
         assert!(policy.delay(1, u32::MAX / 2) > policy.delay(1, 0));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn backoff_stays_within_its_bounds(
+            base_ms in 0u64..10_000,
+            max_ms in 0u64..120_000,
+            retry in proptest::num::u32::ANY,
+            jitter in proptest::num::u32::ANY,
+        ) {
+            let policy = RetryPolicy {
+                max_attempts: 5,
+                base_delay: Duration::from_millis(base_ms),
+                max_delay: Duration::from_millis(max_ms),
+            };
+            let delay = policy.delay(retry, jitter);
+            let full = Duration::from_millis(base_ms)
+                .checked_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX))
+                .unwrap_or(policy.max_delay)
+                .min(policy.max_delay);
+            proptest::prop_assert!(delay <= policy.max_delay);
+            proptest::prop_assert!(delay >= full / 2 && delay <= full);
+        }
+    }
+
     #[test]
     fn retry_classes() {
         let connect = TransportError::Unreachable(NetFailure::Connect);

@@ -266,6 +266,43 @@ mod tests {
         assert!(RelayUrl::parse("data:text/plain,x").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn accepted_urls_are_safe_and_canonical(
+            scheme in "(https|http|ftp|socks5h|HTTP|Https)",
+            userinfo in "(|user@|u:p@)",
+            host in "(127\\.0\\.0\\.1|\\[::1\\]|localhost|10\\.0\\.0\\.1|[a-z0-9]{1,12}(\\.onion|\\.org|)|\\.onion)",
+            port in "(|:0|:8080|:443|:99999)",
+            path in "(|/|/[a-z/]{0,8}|/\\?x|#f)",
+        ) {
+            let text = format!("{scheme}://{userinfo}{host}{port}{path}");
+            if let Ok(url) = RelayUrl::parse(&text) {
+                let s = url.as_str().to_owned();
+                proptest::prop_assert!(s.ends_with('/'));
+                proptest::prop_assert!(!s.contains('@') && !s.contains('?') && !s.contains('#'));
+                if let Some(rest) = s.strip_prefix("http://") {
+                    let host = rest.split(['/', ':']).next().unwrap_or("");
+                    let host = if rest.starts_with('[') { "[::1]" } else { host };
+                    proptest::prop_assert!(
+                        host == "127.0.0.1" || host == "[::1]" || host == "localhost"
+                            || host.ends_with(".onion"),
+                        "{}", s
+                    );
+                } else {
+                    proptest::prop_assert!(s.starts_with("https://"), "{}", s);
+                }
+                // Canonical: parsing the canonical form gives the same URL.
+                proptest::prop_assert_eq!(RelayUrl::parse(&s), Ok(url));
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".*") {
+            let _ = RelayUrl::parse(&text);
+            let _ = ProxyUrl::parse(&text);
+        }
+    }
+
     #[test]
     fn only_socks5h_proxies() {
         let tor = ProxyUrl::parse(ProxyUrl::TOR_DEFAULT).unwrap();
