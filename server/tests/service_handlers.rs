@@ -191,3 +191,40 @@ proptest::proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn a_full_replay_cache_refuses_rather_than_forgets() {
+    let h = harness_with(Config {
+        replay_cache_entries: 1,
+        ..test_config()
+    });
+    let owner = key(1);
+    let mb = h.create_mailbox(&owner).await;
+    let _: FetchResponse = h
+        .ok("/v1/mailboxes/fetch", &h.fetch_req(&owner, &mb.read_id, 0))
+        .await;
+    assert_error(
+        h.post("/v1/mailboxes/fetch", &h.fetch_req(&owner, &mb.read_id, 0))
+            .await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+    );
+    // Once the first entry's window has passed, there is room again.
+    h.clock.advance(300);
+    let _: FetchResponse = h
+        .ok("/v1/mailboxes/fetch", &h.fetch_req(&owner, &mb.read_id, 0))
+        .await;
+}
+
+#[tokio::test]
+async fn writes_after_close_answer_503_shutting_down() {
+    let h = harness();
+    let mb = h.create_mailbox(&key(1)).await;
+    h.state.close().await;
+    assert_error(
+        h.post("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(1)))
+            .await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "shutting_down",
+    );
+}
