@@ -1,0 +1,448 @@
+//! Prekeys: the responder's secret prekey set and the signed bundle it publishes, and the
+//! initiator's verification of a fetched bundle.
+//!
+//! A bundle maps onto [`corridor_wire::api::Bundle`]:
+//!
+//! - `signed`: `version || identity || signed prekey (id, key, sig) || ML-KEM-768 prekey
+//!   (id, key, sig)`;
+//! - `one_time[i]`: id in the wire struct, `key = x25519 || sig`;
+//! - `last_resort`: `id || x25519 || sig`.
+//!
+//! Every prekey, one-time ones included, is signed by the identity's Ed25519 key over
+//! `label || id || key`, with a different label per kind, so a relay can neither
+//! substitute a key nor pass one kind off as another. The relay hands each fetcher one
+//! one-time prekey, or the last-resort one when none is left.
+
+use super::codec::{Reader, Writer};
+use super::identity::{Fingerprint, Identity, PUBLIC_IDENTITY_LEN, PublicIdentity};
+use super::pickle::{self, PickleError};
+use crate::primitives::ed25519::Signature;
+use crate::primitives::mlkem::{self, KemPublic, KemSecret};
+use crate::primitives::x25519::{X25519Public, X25519Secret};
+use crate::primitives::{CryptoError, Secret};
+use corridor_wire::api::{Bundle, FetchBundleResponse, HandedPrekey, OneTimePrekey};
+use corridor_wire::b64::Blob;
+use rand_core::TryCryptoRng;
+use std::collections::BTreeMap;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// Version byte that starts the `signed` part of a bundle.
+pub const BUNDLE_VERSION: u8 = 1;
+/// Signature label for the signed prekey.
+pub const SIGNED_PREKEY_LABEL: &[u8] = b"Corridor_v1_signed_prekey";
+/// Signature label for the ML-KEM-768 prekey.
+pub const KEM_PREKEY_LABEL: &[u8] = b"Corridor_v1_kem_prekey";
+/// Signature label for a one-time prekey.
+pub const ONE_TIME_PREKEY_LABEL: &[u8] = b"Corridor_v1_one_time_prekey";
+/// Signature label for the last-resort prekey.
+pub const LAST_RESORT_PREKEY_LABEL: &[u8] = b"Corridor_v1_last_resort_prekey";
+/// Length of the `signed` part.
+pub const SIGNED_PART_LEN: usize =
+    1 + PUBLIC_IDENTITY_LEN + (4 + 32 + 64) + (4 + mlkem::PUBLIC_LEN + 64);
+/// Length of a one-time prekey's `key` blob.
+pub const ONE_TIME_KEY_LEN: usize = 32 + 64;
+/// Length of the `last_resort` part.
+pub const LAST_RESORT_LEN: usize = 4 + 32 + 64;
+/// Pickle type label for a [`PrekeySet`].
+pub const PREKEYS_PICKLE_LABEL: &str = "prekeys";
+const PREKEYS_PICKLE_VERSION: u8 = 1;
+
+/// Why a fetched bundle was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// A part has the wrong length or layout.
+    #[error("malformed bundle")]
+    Malformed,
+    /// Unknown bundle version.
+    #[error("unsupported bundle version")]
+    Version,
+    /// The identity inside is invalid or its self-signature is bad.
+    #[error("bad identity in bundle")]
+    Identity,
+    /// A key inside is invalid (e.g. an ML-KEM key failing its modulus check).
+    #[error("invalid key in bundle")]
+    BadKey,
+    /// A prekey signature does not verify.
+    #[error("bad prekey signature")]
+    BadSignature,
+    /// The bundle belongs to a different identity than the invitation names.
+    #[error("bundle identity does not match the invitation")]
+    WrongIdentity,
+}
+
+/// Which prekey filled the handshake's fourth Diffie-Hellman.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrekeyRef {
+    /// A one-time prekey, by id.
+    OneTime(u32),
+    /// The last-resort prekey, by id (handed out when no one-time prekey is left).
+    LastResort(u32),
+}
+
+fn prekey_message(label: &[u8], id: u32, key: &[u8]) -> Vec<u8> {
+    [label, &id.to_be_bytes(), key].concat()
+}
+
+/// The responder's secret prekeys. Not `Serialize`: see [`PrekeySet::pickle`].
+#[derive(Clone)]
+pub struct PrekeySet {
+    signed_id: u32,
+    signed: X25519Secret,
+    kem_id: u32,
+    kem: KemSecret,
+    last_resort_id: u32,
+    last_resort: X25519Secret,
+    one_time: BTreeMap<u32, X25519Secret>,
+    next_id: u32,
+}
+
+impl PrekeySet {
+    /// A new set with a signed prekey, an ML-KEM-768 prekey, a last-resort prekey and
+    /// `one_time` one-time prekeys. Ids are assigned from a counter starting at 1.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the generator fails.
+    pub fn generate<R: TryCryptoRng + ?Sized>(
+        one_time: usize,
+        rng: &mut R,
+    ) -> Result<Self, CryptoError> {
+        let signed = X25519Secret::generate(rng)?;
+        let kem = KemSecret::generate(rng)?;
+        let last_resort = X25519Secret::generate(rng)?;
+        let mut set = Self {
+            signed_id: 1,
+            signed,
+            kem_id: 2,
+            kem,
+            last_resort_id: 3,
+            last_resort,
+            one_time: BTreeMap::new(),
+            next_id: 4,
+        };
+        set.add_one_time(one_time, rng)?;
+        Ok(set)
+    }
+
+    /// Adds `count` fresh one-time prekeys and returns their ids (republish the bundle
+    /// afterwards).
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the generator fails.
+    pub fn add_one_time<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        count: usize,
+        rng: &mut R,
+    ) -> Result<Vec<u32>, CryptoError> {
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = self.next_id;
+            self.next_id = self.next_id.checked_add(1).ok_or(CryptoError::Length)?;
+            self.one_time.insert(id, X25519Secret::generate(rng)?);
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// How many one-time prekeys are left.
+    pub fn one_time_count(&self) -> usize {
+        self.one_time.len()
+    }
+
+    /// The signed prekey's id and secret. The responder's first ratchet key pair is this
+    /// key (X3DH → Double Ratchet hand-off).
+    pub fn signed_prekey(&self) -> (u32, &X25519Secret) {
+        (self.signed_id, &self.signed)
+    }
+
+    /// Deletes a one-time prekey once a handshake that used it has been authenticated
+    /// (its first message decrypted), so it can never be used again. The last-resort
+    /// prekey is kept. Returns whether a key was deleted.
+    pub fn consume(&mut self, prekey: PrekeyRef) -> bool {
+        match prekey {
+            PrekeyRef::OneTime(id) => self.one_time.remove(&id).is_some(),
+            PrekeyRef::LastResort(_) => false,
+        }
+    }
+
+    pub(crate) fn signed_secret(&self, id: u32) -> Option<&X25519Secret> {
+        (id == self.signed_id).then_some(&self.signed)
+    }
+
+    pub(crate) fn kem_secret(&self, id: u32) -> Option<&KemSecret> {
+        (id == self.kem_id).then_some(&self.kem)
+    }
+
+    pub(crate) fn prekey_secret(&self, prekey: PrekeyRef) -> Option<&X25519Secret> {
+        match prekey {
+            PrekeyRef::OneTime(id) => self.one_time.get(&id),
+            PrekeyRef::LastResort(id) => (id == self.last_resort_id).then_some(&self.last_resort),
+        }
+    }
+
+    /// The bundle to publish, every part signed by `identity`.
+    pub fn bundle(&self, identity: &Identity) -> Bundle {
+        let spk = self.signed.public();
+        let kem = self.kem.public().to_bytes();
+        let mut signed = Vec::with_capacity(SIGNED_PART_LEN);
+        signed.put_u8(BUNDLE_VERSION);
+        signed.put(&identity.public().encode());
+        signed.put_u32(self.signed_id);
+        signed.put(spk.as_bytes());
+        signed.put(
+            &identity
+                .sign(&prekey_message(
+                    SIGNED_PREKEY_LABEL,
+                    self.signed_id,
+                    spk.as_bytes(),
+                ))
+                .to_bytes(),
+        );
+        signed.put_u32(self.kem_id);
+        signed.put(&kem);
+        signed.put(
+            &identity
+                .sign(&prekey_message(KEM_PREKEY_LABEL, self.kem_id, &kem))
+                .to_bytes(),
+        );
+
+        let one_time = self
+            .one_time
+            .iter()
+            .map(|(id, secret)| {
+                let public = secret.public();
+                let sig = identity.sign(&prekey_message(
+                    ONE_TIME_PREKEY_LABEL,
+                    *id,
+                    public.as_bytes(),
+                ));
+                OneTimePrekey {
+                    id: *id,
+                    key: Blob([public.as_bytes().as_slice(), &sig.to_bytes()].concat()),
+                }
+            })
+            .collect();
+
+        let lr = self.last_resort.public();
+        let mut last_resort = Vec::with_capacity(LAST_RESORT_LEN);
+        last_resort.put_u32(self.last_resort_id);
+        last_resort.put(lr.as_bytes());
+        last_resort.put(
+            &identity
+                .sign(&prekey_message(
+                    LAST_RESORT_PREKEY_LABEL,
+                    self.last_resort_id,
+                    lr.as_bytes(),
+                ))
+                .to_bytes(),
+        );
+        Bundle {
+            signed: Blob(signed),
+            one_time,
+            last_resort: Blob(last_resort),
+        }
+    }
+
+    /// Encrypts the prekey set for the store under `key`.
+    ///
+    /// # Errors
+    /// [`PickleError::Crypto`] if the generator fails.
+    pub fn pickle<R: TryCryptoRng + ?Sized>(
+        &self,
+        key: &Secret<32>,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, PickleError> {
+        let mut p = Zeroizing::new(Vec::new());
+        p.put_u8(PREKEYS_PICKLE_VERSION);
+        p.put_u32(self.next_id);
+        p.put_u32(self.signed_id);
+        p.put(self.signed.to_secret().expose());
+        p.put_u32(self.kem_id);
+        p.put(self.kem.seed().expose());
+        p.put_u32(self.last_resort_id);
+        p.put(self.last_resort.to_secret().expose());
+        let count = u32::try_from(self.one_time.len()).map_err(|_| PickleError::Malformed)?;
+        p.put_u32(count);
+        for (id, secret) in &self.one_time {
+            p.put_u32(*id);
+            p.put(secret.to_secret().expose());
+        }
+        pickle::seal(key, PREKEYS_PICKLE_LABEL, &p, rng)
+    }
+
+    /// Decrypts a prekey set pickled by [`PrekeySet::pickle`].
+    ///
+    /// # Errors
+    /// See [`PickleError`].
+    pub fn unpickle(key: &Secret<32>, pickled: &[u8]) -> Result<Self, PickleError> {
+        let plain = pickle::open(key, PREKEYS_PICKLE_LABEL, pickled)?;
+        let mut r = Reader::new(&plain);
+        let m = |_| PickleError::Malformed;
+        if r.u8().map_err(m)? != PREKEYS_PICKLE_VERSION {
+            return Err(PickleError::Version);
+        }
+        let x25519 = |r: &mut Reader<'_>| -> Result<X25519Secret, PickleError> {
+            let bytes = Secret::<32>::try_from_slice(r.take(32).map_err(m)?)
+                .map_err(|_| PickleError::Malformed)?;
+            Ok(X25519Secret::from_secret(&bytes))
+        };
+        let next_id = r.u32().map_err(m)?;
+        let signed_id = r.u32().map_err(m)?;
+        let signed = x25519(&mut r)?;
+        let kem_id = r.u32().map_err(m)?;
+        let kem_seed = Secret::<64>::try_from_slice(r.take(64).map_err(m)?)
+            .map_err(|_| PickleError::Malformed)?;
+        let last_resort_id = r.u32().map_err(m)?;
+        let last_resort = x25519(&mut r)?;
+        let count = r.u32().map_err(m)?;
+        let mut one_time = BTreeMap::new();
+        for _ in 0..count {
+            let id = r.u32().map_err(m)?;
+            one_time.insert(id, x25519(&mut r)?);
+        }
+        r.finish().map_err(m)?;
+        Ok(Self {
+            signed_id,
+            signed,
+            kem_id,
+            kem: KemSecret::from_seed(kem_seed),
+            last_resort_id,
+            last_resort,
+            one_time,
+            next_id,
+        })
+    }
+}
+
+impl fmt::Debug for PrekeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PrekeySet(redacted)")
+    }
+}
+
+/// A fetched bundle whose every signature has been checked and whose identity matches
+/// the fingerprint the invitation carried. The only way to get one is
+/// [`VerifiedBundle::verify`].
+#[derive(Clone)]
+pub struct VerifiedBundle {
+    identity: PublicIdentity,
+    signed_prekey_id: u32,
+    signed_prekey: X25519Public,
+    kem_prekey_id: u32,
+    kem_prekey: KemPublic,
+    prekey: PrekeyRef,
+    prekey_key: X25519Public,
+}
+
+impl VerifiedBundle {
+    /// Verifies a fetched bundle: its `signed` part and the prekey the relay handed out.
+    ///
+    /// # Errors
+    /// [`BundleError::WrongIdentity`] if the identity is not the one with fingerprint
+    /// `expected`; otherwise see [`BundleError`]. Any bad signature is refused.
+    pub fn verify(
+        signed: &[u8],
+        handed: &HandedPrekey,
+        expected: &Fingerprint,
+    ) -> Result<Self, BundleError> {
+        let m = |_| BundleError::Malformed;
+        if signed.len() != SIGNED_PART_LEN {
+            return Err(BundleError::Malformed);
+        }
+        let mut r = Reader::new(signed);
+        if r.u8().map_err(m)? != BUNDLE_VERSION {
+            return Err(BundleError::Version);
+        }
+        let identity = PublicIdentity::decode(r.take(PUBLIC_IDENTITY_LEN).map_err(m)?)
+            .map_err(|_| BundleError::Identity)?;
+        if identity.fingerprint() != *expected {
+            return Err(BundleError::WrongIdentity);
+        }
+        let vk = *identity.signing_key();
+        let check = |label: &[u8], id: u32, key: &[u8], sig: [u8; 64]| {
+            vk.verify(&prekey_message(label, id, key), &Signature::from_bytes(sig))
+                .map_err(|_| BundleError::BadSignature)
+        };
+
+        let signed_prekey_id = r.u32().map_err(m)?;
+        let spk: [u8; 32] = r.array().map_err(m)?;
+        check(
+            SIGNED_PREKEY_LABEL,
+            signed_prekey_id,
+            &spk,
+            r.array().map_err(m)?,
+        )?;
+        let kem_prekey_id = r.u32().map_err(m)?;
+        let kem = r.take(mlkem::PUBLIC_LEN).map_err(m)?;
+        check(KEM_PREKEY_LABEL, kem_prekey_id, kem, r.array().map_err(m)?)?;
+        r.finish().map_err(m)?;
+        let kem_prekey = KemPublic::from_bytes(kem).map_err(|_| BundleError::BadKey)?;
+
+        let (prekey, prekey_key) = match handed {
+            HandedPrekey::OneTime(otp) => {
+                let mut r = Reader::new(otp.key.as_bytes());
+                let key: [u8; 32] = r.array().map_err(m)?;
+                let sig = r.array().map_err(m)?;
+                r.finish().map_err(m)?;
+                check(ONE_TIME_PREKEY_LABEL, otp.id, &key, sig)?;
+                (PrekeyRef::OneTime(otp.id), key)
+            }
+            HandedPrekey::LastResort { key } => {
+                let mut r = Reader::new(key.as_bytes());
+                let id = r.u32().map_err(m)?;
+                let key: [u8; 32] = r.array().map_err(m)?;
+                let sig = r.array().map_err(m)?;
+                r.finish().map_err(m)?;
+                check(LAST_RESORT_PREKEY_LABEL, id, &key, sig)?;
+                (PrekeyRef::LastResort(id), key)
+            }
+        };
+        Ok(Self {
+            identity,
+            signed_prekey_id,
+            signed_prekey: X25519Public::from_bytes(spk),
+            kem_prekey_id,
+            kem_prekey,
+            prekey,
+            prekey_key: X25519Public::from_bytes(prekey_key),
+        })
+    }
+
+    /// [`VerifiedBundle::verify`] on a relay's fetch answer.
+    ///
+    /// # Errors
+    /// As [`VerifiedBundle::verify`].
+    pub fn from_fetch(
+        response: &FetchBundleResponse,
+        expected: &Fingerprint,
+    ) -> Result<Self, BundleError> {
+        Self::verify(response.signed.as_bytes(), &response.prekey, expected)
+    }
+
+    /// The responder's identity.
+    pub fn identity(&self) -> &PublicIdentity {
+        &self.identity
+    }
+
+    /// The signed prekey: the initiator's first remote ratchet key.
+    pub fn signed_prekey(&self) -> (u32, &X25519Public) {
+        (self.signed_prekey_id, &self.signed_prekey)
+    }
+
+    /// The ML-KEM-768 prekey.
+    pub fn kem_prekey(&self) -> (u32, &KemPublic) {
+        (self.kem_prekey_id, &self.kem_prekey)
+    }
+
+    /// The one-time or last-resort prekey handed out with this bundle.
+    pub fn prekey(&self) -> (PrekeyRef, &X25519Public) {
+        (self.prekey, &self.prekey_key)
+    }
+}
+
+impl fmt::Debug for VerifiedBundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifiedBundle(..)")
+    }
+}

@@ -1,0 +1,359 @@
+//! Bundles, the hybrid X3DH handshake and the sealed initial envelope.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod protocol_support;
+
+use corridor_client::primitives::random::OsRng;
+use corridor_client::primitives::x25519::{X25519Public, X25519Secret};
+use corridor_client::protocol::bundle::{BundleError, PrekeyRef, PrekeySet, VerifiedBundle};
+use corridor_client::protocol::handshake::{
+    self, HandshakeError, INITIAL_INNER_LEN, Initiation, open_initial, seal_initial,
+};
+use corridor_client::protocol::identity::Identity;
+use corridor_wire::ENVELOPE_SIZE;
+use corridor_wire::api::{Bundle, HandedPrekey};
+use corridor_wire::b64::Blob;
+use proptest::prelude::*;
+use protocol_support::VectorRng;
+
+struct Responder {
+    identity: Identity,
+    prekeys: PrekeySet,
+    bundle: Bundle,
+}
+
+fn responder(one_time: usize) -> Responder {
+    let identity = Identity::generate(&mut OsRng).unwrap();
+    let prekeys = PrekeySet::generate(one_time, &mut OsRng).unwrap();
+    let bundle = prekeys.bundle(&identity);
+    Responder {
+        identity,
+        prekeys,
+        bundle,
+    }
+}
+
+fn handed_one_time(bundle: &Bundle) -> HandedPrekey {
+    HandedPrekey::OneTime(bundle.one_time[0].clone())
+}
+
+fn handed_last_resort(bundle: &Bundle) -> HandedPrekey {
+    HandedPrekey::LastResort {
+        key: bundle.last_resort.clone(),
+    }
+}
+
+fn verify(r: &Responder, handed: &HandedPrekey) -> Result<VerifiedBundle, BundleError> {
+    VerifiedBundle::verify(
+        r.bundle.signed.as_bytes(),
+        handed,
+        &r.identity.fingerprint(),
+    )
+}
+
+#[test]
+fn both_sides_derive_the_same_secret_with_a_one_time_prekey() {
+    let b = responder(3);
+    let alice = Identity::generate(&mut OsRng).unwrap();
+    let verified = verify(&b, &handed_one_time(&b.bundle)).unwrap();
+    let Initiation {
+        output,
+        header,
+        remote_ratchet,
+    } = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
+    let response = handshake::respond(&b.identity, &b.prekeys, &header).unwrap();
+    assert_eq!(output.shared, response.output.shared);
+    assert_eq!(output.associated_data, response.output.associated_data);
+    assert_eq!(output.associated_data.len(), 128);
+    assert_eq!(output.peer, b.identity.public());
+    assert_eq!(response.output.peer, alice.public());
+    assert_eq!(remote_ratchet, response.own_ratchet.public());
+    assert_eq!(response.prekey, PrekeyRef::OneTime(b.bundle.one_time[0].id));
+
+    // Consuming the one-time prekey makes a replayed header fail.
+    let mut prekeys = b.prekeys.clone();
+    assert!(prekeys.consume(response.prekey));
+    assert_eq!(prekeys.one_time_count(), 2);
+    assert_eq!(
+        handshake::respond(&b.identity, &prekeys, &header).err(),
+        Some(HandshakeError::UnknownPrekey)
+    );
+}
+
+#[test]
+fn last_resort_prekey_stands_in_when_none_is_left() {
+    let b = responder(0);
+    assert!(b.bundle.one_time.is_empty());
+    let alice = Identity::generate(&mut OsRng).unwrap();
+    let verified = verify(&b, &handed_last_resort(&b.bundle)).unwrap();
+    let init = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
+    assert!(matches!(init.header.prekey(), PrekeyRef::LastResort(_)));
+    let response = handshake::respond(&b.identity, &b.prekeys, &init.header).unwrap();
+    assert_eq!(init.output.shared, response.output.shared);
+    // The last-resort prekey survives consumption.
+    let mut prekeys = b.prekeys.clone();
+    assert!(!prekeys.consume(response.prekey));
+    assert!(handshake::respond(&b.identity, &prekeys, &init.header).is_ok());
+}
+
+#[test]
+fn different_initiations_give_different_secrets() {
+    let b = responder(2);
+    let alice = Identity::generate(&mut OsRng).unwrap();
+    let verified = verify(&b, &handed_one_time(&b.bundle)).unwrap();
+    let x = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
+    let y = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
+    assert_ne!(x.output.shared, y.output.shared);
+    assert_ne!(x.header.ephemeral(), y.header.ephemeral());
+}
+
+#[test]
+fn a_bundle_with_any_bad_signature_is_refused() {
+    let b = responder(1);
+    let fp = b.identity.fingerprint();
+    let signed = b.bundle.signed.as_bytes().to_vec();
+    let otp = handed_one_time(&b.bundle);
+    let lr = handed_last_resort(&b.bundle);
+    verify(&b, &otp).unwrap();
+    verify(&b, &lr).unwrap();
+
+    // Every bit of the signed part: some flips break the identity, some a key, some a
+    // signature; none is accepted.
+    for i in 0..signed.len() * 8 {
+        let mut bad = signed.clone();
+        bad[i / 8] ^= 1 << (i % 8);
+        assert!(
+            VerifiedBundle::verify(&bad, &otp, &fp).is_err(),
+            "signed bit {i} accepted"
+        );
+    }
+    // Every bit of the one-time prekey blob and its id.
+    let HandedPrekey::OneTime(one) = &otp else {
+        unreachable!()
+    };
+    for i in 0..one.key.0.len() * 8 {
+        let mut bad = one.clone();
+        bad.key.0[i / 8] ^= 1 << (i % 8);
+        assert_eq!(
+            VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad), &fp).err(),
+            Some(BundleError::BadSignature),
+            "one-time bit {i} accepted"
+        );
+    }
+    let mut bad_id = one.clone();
+    bad_id.id ^= 1;
+    assert_eq!(
+        VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad_id), &fp).err(),
+        Some(BundleError::BadSignature)
+    );
+    // Every bit of the last-resort blob.
+    for i in 0..b.bundle.last_resort.0.len() * 8 {
+        let mut bad = b.bundle.last_resort.clone();
+        bad.0[i / 8] ^= 1 << (i % 8);
+        assert_eq!(
+            VerifiedBundle::verify(&signed, &HandedPrekey::LastResort { key: bad }, &fp).err(),
+            Some(BundleError::BadSignature),
+            "last-resort bit {i} accepted"
+        );
+    }
+}
+
+#[test]
+fn a_relay_cannot_swap_prekey_kinds_or_keys_between_identities() {
+    let b = responder(1);
+    let fp = b.identity.fingerprint();
+    let signed = b.bundle.signed.as_bytes();
+    // A last-resort blob presented as a one-time prekey (and vice versa) fails.
+    let lr = &b.bundle.last_resort.0;
+    let as_one_time = HandedPrekey::OneTime(corridor_wire::api::OneTimePrekey {
+        id: u32::from_be_bytes(lr[..4].try_into().unwrap()),
+        key: Blob(lr[4..].to_vec()),
+    });
+    assert_eq!(
+        VerifiedBundle::verify(signed, &as_one_time, &fp).err(),
+        Some(BundleError::BadSignature)
+    );
+    let one = &b.bundle.one_time[0];
+    let as_last_resort = HandedPrekey::LastResort {
+        key: Blob([one.id.to_be_bytes().as_slice(), &one.key.0].concat()),
+    };
+    assert_eq!(
+        VerifiedBundle::verify(signed, &as_last_resort, &fp).err(),
+        Some(BundleError::BadSignature)
+    );
+    // Another identity's prekey fails.
+    let other = responder(1);
+    assert_eq!(
+        VerifiedBundle::verify(signed, &handed_one_time(&other.bundle), &fp).err(),
+        Some(BundleError::BadSignature)
+    );
+}
+
+#[test]
+fn a_bundle_for_another_identity_is_refused() {
+    let b = responder(1);
+    let mallory = responder(1);
+    // The relay substitutes a whole, validly signed bundle of someone else.
+    assert_eq!(
+        VerifiedBundle::verify(
+            mallory.bundle.signed.as_bytes(),
+            &handed_one_time(&mallory.bundle),
+            &b.identity.fingerprint()
+        )
+        .err(),
+        Some(BundleError::WrongIdentity)
+    );
+}
+
+fn sealed_pair() -> (X25519Secret, [u8; ENVELOPE_SIZE], Vec<u8>, Initiation) {
+    let b = responder(1);
+    let alice = Identity::generate(&mut OsRng).unwrap();
+    let verified = verify(&b, &handed_one_time(&b.bundle)).unwrap();
+    let init = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
+    let seal = X25519Secret::generate(&mut OsRng).unwrap();
+    let inner: Vec<u8> = (0..INITIAL_INNER_LEN).map(|i| i as u8).collect();
+    let env = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
+    (seal, env, inner, init)
+}
+
+#[test]
+fn initial_envelope_round_trips_and_is_exactly_one_block() {
+    let (seal, env, inner, init) = sealed_pair();
+    assert_eq!(env.len(), ENVELOPE_SIZE);
+    let opened = open_initial(&seal, &env).unwrap();
+    assert_eq!(opened.header, init.header);
+    assert_eq!(opened.inner.as_slice(), inner.as_slice());
+    // Wrong inner length is refused on sealing.
+    assert_eq!(
+        seal_initial(&seal.public(), &init.header, &inner[1..], &mut OsRng).err(),
+        Some(HandshakeError::Length)
+    );
+    // Another seal key cannot open it.
+    let other = X25519Secret::generate(&mut OsRng).unwrap();
+    assert_eq!(
+        open_initial(&other, &env).err(),
+        Some(HandshakeError::Decrypt)
+    );
+}
+
+#[test]
+fn initial_envelope_shows_no_stable_value() {
+    // Two envelopes with the same header share no 8-byte window, and neither contains
+    // the initiator's keys, the handshake ephemeral or the seal key.
+    let (seal, env, inner, init) = sealed_pair();
+    let env2 = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
+    let windows = |e: &[u8]| -> std::collections::HashSet<Vec<u8>> {
+        e.windows(8).map(<[u8]>::to_vec).collect()
+    };
+    let common: Vec<_> = windows(&env)
+        .intersection(&windows(&env2))
+        .cloned()
+        .collect();
+    assert!(
+        common.is_empty(),
+        "envelopes share {} windows",
+        common.len()
+    );
+    let initiator = init.header.initiator().key_bytes();
+    let ephemeral = init.header.ephemeral().to_bytes();
+    for needle in [
+        &initiator[..32],
+        &initiator[32..],
+        &ephemeral[..],
+        &seal.public().to_bytes()[..],
+    ] {
+        assert!(!env.windows(needle.len()).any(|w| w == needle));
+    }
+}
+
+#[test]
+fn every_bit_flip_of_an_initial_envelope_is_refused() {
+    let (seal, env, _, _) = sealed_pair();
+    for i in 0..ENVELOPE_SIZE * 8 {
+        let mut bad = env;
+        bad[i / 8] ^= 1 << (i % 8);
+        assert!(open_initial(&seal, &bad).is_err(), "bit {i} accepted");
+    }
+}
+
+#[test]
+fn wrong_sizes_and_low_order_keys_are_typed_errors() {
+    let (seal, env, inner, init) = sealed_pair();
+    assert_eq!(
+        open_initial(&seal, &env[..ENVELOPE_SIZE - 1]).err(),
+        Some(HandshakeError::Length)
+    );
+    assert_eq!(open_initial(&seal, &[]).err(), Some(HandshakeError::Length));
+    let mut zero_key = env;
+    zero_key[..32].fill(0);
+    assert_eq!(
+        open_initial(&seal, &zero_key).err(),
+        Some(HandshakeError::Decrypt)
+    );
+    assert!(matches!(
+        seal_initial(
+            &X25519Public::from_bytes([0; 32]),
+            &init.header,
+            &inner,
+            &mut OsRng
+        ),
+        Err(HandshakeError::Crypto(_))
+    ));
+}
+
+#[test]
+fn deterministic_given_the_rng() {
+    let run = || {
+        let mut rng = VectorRng::new(b"determinism");
+        let bob = Identity::generate(&mut rng).unwrap();
+        let prekeys = PrekeySet::generate(1, &mut rng).unwrap();
+        let bundle = prekeys.bundle(&bob);
+        let alice = Identity::generate(&mut rng).unwrap();
+        let verified = VerifiedBundle::verify(
+            bundle.signed.as_bytes(),
+            &handed_one_time(&bundle),
+            &bob.fingerprint(),
+        )
+        .unwrap();
+        let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
+        (init.output.shared.expose().to_vec(), init.header.encode())
+    };
+    assert_eq!(run(), run());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn open_initial_never_panics(bytes in proptest::collection::vec(any::<u8>(), ENVELOPE_SIZE)) {
+        let seal = X25519Secret::from_bytes([7; 32]);
+        prop_assert!(open_initial(&seal, &bytes).is_err());
+    }
+
+    #[test]
+    fn open_initial_never_panics_on_any_length(bytes in proptest::collection::vec(any::<u8>(), 0..5000)) {
+        let seal = X25519Secret::from_bytes([7; 32]);
+        prop_assert!(open_initial(&seal, &bytes).is_err());
+    }
+
+    #[test]
+    fn header_decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1400)) {
+        let _ = handshake::InitialHeader::decode(&bytes);
+    }
+
+    #[test]
+    fn bundle_verify_never_panics(
+        signed in proptest::collection::vec(any::<u8>(), 0..1600),
+        key in proptest::collection::vec(any::<u8>(), 0..120),
+        id in any::<u32>(),
+        last in any::<bool>(),
+    ) {
+        let handed = if last {
+            HandedPrekey::LastResort { key: Blob(key) }
+        } else {
+            HandedPrekey::OneTime(corridor_wire::api::OneTimePrekey { id, key: Blob(key) })
+        };
+        let fp = corridor_client::protocol::identity::Fingerprint([0; 32]);
+        prop_assert!(VerifiedBundle::verify(&signed, &handed, &fp).is_err());
+    }
+}
