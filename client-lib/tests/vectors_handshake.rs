@@ -1,0 +1,564 @@
+//! Test vectors for identities, the handshake and invitations:
+//! `docs/test-vectors/{identity,handshake,invitation}.json`.
+//!
+//! Each file is checked two ways: it must equal, byte for byte, what this code generates
+//! from the fixed seeds (so a change of behaviour, or of one byte of the file, fails), and
+//! replaying the file's own recorded inputs (including every random byte each operation
+//! drew) must reproduce its outputs (so a second implementation needs only the file).
+//!
+//! Regenerate after a deliberate change:
+//! `CORRIDOR_REGENERATE_VECTORS=1 cargo test -p corridor-client --test vectors_handshake`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod protocol_support;
+
+use corridor_client::primitives::Secret;
+use corridor_client::primitives::kdf;
+use corridor_client::primitives::mlkem::KemSecret;
+use corridor_client::primitives::x25519::{X25519Public, X25519Secret};
+use corridor_client::protocol::bundle::{PrekeySet, VerifiedBundle};
+use corridor_client::protocol::handshake::{
+    self, INITIAL_INNER_LEN, InitialHeader, X3DH_INFO, open_initial, seal_initial,
+};
+use corridor_client::protocol::identity::{Fingerprint, Identity, PublicIdentity, safety_number};
+use corridor_client::protocol::invitation::{Invitation, InvitationKind};
+use corridor_wire::api::{HandedPrekey, OneTimePrekey};
+use corridor_wire::b64::{Blob, Bytes};
+use protocol_support::{RecordingRng, ReplayRng, hex, unhex};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+const REGENERATE: &str =
+    "CORRIDOR_REGENERATE_VECTORS=1 cargo test -p corridor-client --test vectors_handshake";
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/test-vectors")
+        .join(name)
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    unhex(v.as_str().expect("hex string")).expect("valid hex")
+}
+
+fn array<const N: usize>(v: &Value) -> [u8; N] {
+    bytes(v).try_into().expect("right length")
+}
+
+fn replay(v: &Value) -> ReplayRng {
+    ReplayRng::new(bytes(v))
+}
+
+/// Compares the file with the generated text (or writes it when regenerating), then
+/// checks the file by replaying it.
+fn check_file(name: &str, generated: Value, replay_check: fn(&Value)) {
+    let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+    let file = path(name);
+    if std::env::var_os("CORRIDOR_REGENERATE_VECTORS").is_some() {
+        std::fs::write(&file, &text).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e}; regenerate with {REGENERATE}", file.display()));
+    assert!(
+        on_disk == text,
+        "{name} differs from what the code generates; if the change is deliberate, regenerate with {REGENERATE}"
+    );
+    let parsed: Value = serde_json::from_str(&on_disk).unwrap();
+    replay_check(&parsed);
+}
+
+// ----- identity.json -------------------------------------------------------------------
+
+fn identity_json(name: &str, rng_bytes: &[u8], identity: &Identity) -> Value {
+    let public = identity.public();
+    json!({
+        "name": name,
+        "rng": hex(rng_bytes),
+        "ed25519_public": hex(public.signing_key().as_bytes()),
+        "x25519_public": hex(public.dh_key().as_bytes()),
+        "encoded": hex(&public.encode()),
+        "fingerprint": hex(identity.fingerprint().as_bytes()),
+    })
+}
+
+fn generate_identity() -> Value {
+    let mut rng = RecordingRng::new(b"Corridor identity test vectors v1");
+    let alice = Identity::generate(&mut rng).unwrap();
+    let alice_rng = rng.take_drawn();
+    let bob = Identity::generate(&mut rng).unwrap();
+    let bob_rng = rng.take_drawn();
+    let number = safety_number(&alice.public(), &bob.public());
+    let pickle_key = Secret::<32>::random(&mut rng).unwrap();
+    rng.take_drawn();
+    let pickled = alice.pickle(&pickle_key, &mut rng).unwrap();
+    let pickle_rng = rng.take_drawn();
+    json!({
+        "description": "Identities (docs/protocol.md, \"Identity\"). Identity::generate draws 64 bytes: the Ed25519 seed, then the X25519 secret key. The safety number is the same for (a, b) and (b, a). The pickle is alice's identity pickled under pickle_key, drawing pickle_rng as its salt.",
+        "identities": [
+            identity_json("alice", &alice_rng, &alice),
+            identity_json("bob", &bob_rng, &bob),
+        ],
+        "safety_number": {
+            "digits": number.digits(),
+            "grouped": number.grouped(),
+            "compact": number.compact(),
+        },
+        "pickle": {
+            "identity": "alice",
+            "pickle_key": hex(pickle_key.expose()),
+            "rng": hex(&pickle_rng),
+            "pickled": hex(&pickled),
+        },
+    })
+}
+
+fn replay_identity(v: &Value) {
+    let mut publics = Vec::new();
+    let mut secrets = Vec::new();
+    for entry in v["identities"].as_array().unwrap() {
+        let rng_bytes = bytes(&entry["rng"]);
+        assert_eq!(rng_bytes.len(), 64);
+        let identity = Identity::generate(&mut replay(&entry["rng"])).unwrap();
+        let public = identity.public();
+        assert_eq!(public.encode().to_vec(), bytes(&entry["encoded"]));
+        assert_eq!(
+            public.signing_key().as_bytes().to_vec(),
+            bytes(&entry["ed25519_public"])
+        );
+        assert_eq!(
+            public.dh_key().as_bytes().to_vec(),
+            bytes(&entry["x25519_public"])
+        );
+        // The fingerprint formula, recomputed from the file's keys.
+        let keys = [
+            bytes(&entry["ed25519_public"]),
+            bytes(&entry["x25519_public"]),
+        ]
+        .concat();
+        let fp = kdf::sha256_parts(&[b"Corridor_v1_fingerprint", &keys]);
+        assert_eq!(fp.to_vec(), bytes(&entry["fingerprint"]));
+        assert_eq!(identity.fingerprint().as_bytes(), &fp);
+        // The encoding decodes (signature valid).
+        assert_eq!(
+            PublicIdentity::decode(&bytes(&entry["encoded"])).unwrap(),
+            public
+        );
+        publics.push(public);
+        secrets.push(identity);
+    }
+    let sn = &v["safety_number"];
+    for (a, b) in [(0, 1), (1, 0)] {
+        let n = safety_number(&publics[a], &publics[b]);
+        assert_eq!(n.digits(), sn["digits"].as_str().unwrap());
+        assert_eq!(n.grouped(), sn["grouped"].as_str().unwrap());
+        assert_eq!(n.compact(), sn["compact"].as_str().unwrap());
+    }
+    let p = &v["pickle"];
+    let key = Secret::<32>::from_bytes(array(&p["pickle_key"]));
+    let pickled = bytes(&p["pickled"]);
+    assert_eq!(Identity::unpickle(&key, &pickled).unwrap(), secrets[0]);
+    let mut rng = replay(&p["rng"]);
+    assert_eq!(secrets[0].pickle(&key, &mut rng).unwrap(), pickled);
+    assert!(rng.used_exactly());
+}
+
+#[test]
+fn identity_vectors() {
+    check_file("identity.json", generate_identity(), replay_identity);
+}
+
+// ----- handshake.json ------------------------------------------------------------------
+
+const ONE_TIME_COUNT: usize = 2;
+
+fn inner_message() -> Vec<u8> {
+    (0..INITIAL_INNER_LEN).map(|i| (i % 251) as u8).collect()
+}
+
+fn handed_json(handed: &HandedPrekey) -> Value {
+    match handed {
+        HandedPrekey::OneTime(p) => json!({"one_time": {"id": p.id, "key": hex(p.key.as_bytes())}}),
+        HandedPrekey::LastResort { key } => json!({"last_resort": {"key": hex(key.as_bytes())}}),
+    }
+}
+
+fn handed_from_json(v: &Value) -> HandedPrekey {
+    if let Some(p) = v.get("one_time") {
+        HandedPrekey::OneTime(OneTimePrekey {
+            id: u32::try_from(p["id"].as_u64().unwrap()).unwrap(),
+            key: Blob(bytes(&p["key"])),
+        })
+    } else {
+        HandedPrekey::LastResort {
+            key: Blob(bytes(&v["last_resort"]["key"])),
+        }
+    }
+}
+
+fn generate_handshake() -> Value {
+    let mut rng = RecordingRng::new(b"Corridor handshake test vectors v1");
+    let bob = Identity::generate(&mut rng).unwrap();
+    let bob_rng = rng.take_drawn();
+    let prekeys = PrekeySet::generate(ONE_TIME_COUNT, &mut rng).unwrap();
+    let prekeys_rng = rng.take_drawn();
+    let bundle = prekeys.bundle(&bob);
+    let alice = Identity::generate(&mut rng).unwrap();
+    let alice_rng = rng.take_drawn();
+    let seal = X25519Secret::generate(&mut rng).unwrap();
+    let seal_secret = rng.take_drawn();
+
+    // Secrets the file lists as intermediate values, recovered from the drawn bytes in
+    // the documented order: signed prekey (32), ML-KEM seed (64), last resort (32), one-time
+    // prekeys (32 each).
+    let spk = X25519Secret::from_bytes(prekeys_rng[..32].try_into().unwrap());
+    let kem = KemSecret::from_seed(Secret::try_from_slice(&prekeys_rng[32..96]).unwrap());
+    let lr = X25519Secret::from_bytes(prekeys_rng[96..128].try_into().unwrap());
+    let otp0 = X25519Secret::from_bytes(prekeys_rng[128..160].try_into().unwrap());
+
+    let mut cases = Vec::new();
+    for (name, handed, opk) in [
+        (
+            "one_time",
+            HandedPrekey::OneTime(bundle.one_time[0].clone()),
+            &otp0,
+        ),
+        (
+            "last_resort",
+            HandedPrekey::LastResort {
+                key: bundle.last_resort.clone(),
+            },
+            &lr,
+        ),
+    ] {
+        let verified =
+            VerifiedBundle::verify(bundle.signed.as_bytes(), &handed, &bob.fingerprint()).unwrap();
+        let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
+        let initiate_rng = rng.take_drawn();
+        let ek = X25519Secret::from_bytes(initiate_rng[..32].try_into().unwrap());
+        let header = init.header.encode();
+        let decoded = InitialHeader::decode(&header).unwrap();
+        let ct = &header[header.len() - 1088..];
+        let kem_shared = kem
+            .decapsulate(
+                &corridor_client::primitives::mlkem::KemCiphertext::from_bytes(ct).unwrap(),
+            )
+            .unwrap();
+        let dh1 = alice.dh_secret().diffie_hellman(&spk.public()).unwrap();
+        let dh2 = ek.diffie_hellman(bob.public().dh_key()).unwrap();
+        let dh3 = ek.diffie_hellman(&spk.public()).unwrap();
+        let dh4 = ek.diffie_hellman(&opk.public()).unwrap();
+        let response = handshake::respond(&bob, &prekeys, &decoded).unwrap();
+        assert_eq!(response.output.shared, init.output.shared);
+        let inner = inner_message();
+        let envelope = seal_initial(&seal.public(), &init.header, &inner, &mut rng).unwrap();
+        let seal_rng = rng.take_drawn();
+        cases.push(json!({
+            "name": name,
+            "handed_prekey": handed_json(&handed),
+            "initiate_rng": hex(&initiate_rng),
+            "dh1": hex(dh1.expose()),
+            "dh2": hex(dh2.expose()),
+            "dh3": hex(dh3.expose()),
+            "dh4": hex(dh4.expose()),
+            "kem_shared": hex(kem_shared.expose()),
+            "sk": hex(init.output.shared.expose()),
+            "ad": hex(&init.output.associated_data),
+            "remote_ratchet": hex(init.remote_ratchet.as_bytes()),
+            "header": hex(&header),
+            "seal_rng": hex(&seal_rng),
+            "envelope": hex(&envelope),
+        }));
+    }
+    json!({
+        "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner to the seal key drawing seal_rng. inner[i] = i mod 251.",
+        "x3dh_info": String::from_utf8(X3DH_INFO.to_vec()).unwrap(),
+        "bob_rng": hex(&bob_rng),
+        "bob_identity": hex(&bob.public().encode()),
+        "bob_fingerprint": hex(bob.fingerprint().as_bytes()),
+        "alice_rng": hex(&alice_rng),
+        "alice_identity": hex(&alice.public().encode()),
+        "one_time_count": ONE_TIME_COUNT,
+        "prekeys_rng": hex(&prekeys_rng),
+        "bundle": {
+            "signed": hex(bundle.signed.as_bytes()),
+            "one_time": bundle.one_time.iter().map(|p| json!({"id": p.id, "key": hex(p.key.as_bytes())})).collect::<Vec<_>>(),
+            "last_resort": hex(bundle.last_resort.as_bytes()),
+        },
+        "seal_secret": hex(&seal_secret),
+        "seal_public": hex(seal.public().as_bytes()),
+        "inner_len": INITIAL_INNER_LEN,
+        "cases": cases,
+    })
+}
+
+fn replay_handshake(v: &Value) {
+    let bob = Identity::generate(&mut replay(&v["bob_rng"])).unwrap();
+    assert_eq!(bob.public().encode().to_vec(), bytes(&v["bob_identity"]));
+    let alice = Identity::generate(&mut replay(&v["alice_rng"])).unwrap();
+    assert_eq!(
+        alice.public().encode().to_vec(),
+        bytes(&v["alice_identity"])
+    );
+    let count = usize::try_from(v["one_time_count"].as_u64().unwrap()).unwrap();
+    let mut prekeys_rng = replay(&v["prekeys_rng"]);
+    let prekeys = PrekeySet::generate(count, &mut prekeys_rng).unwrap();
+    assert!(prekeys_rng.used_exactly());
+    let bundle = prekeys.bundle(&bob);
+    assert_eq!(
+        bundle.signed.as_bytes().to_vec(),
+        bytes(&v["bundle"]["signed"])
+    );
+    assert_eq!(
+        bundle.last_resort.as_bytes().to_vec(),
+        bytes(&v["bundle"]["last_resort"])
+    );
+    for (ours, theirs) in bundle
+        .one_time
+        .iter()
+        .zip(v["bundle"]["one_time"].as_array().unwrap())
+    {
+        assert_eq!(u64::from(ours.id), theirs["id"].as_u64().unwrap());
+        assert_eq!(ours.key.as_bytes().to_vec(), bytes(&theirs["key"]));
+    }
+    let seal = X25519Secret::from_bytes(array(&v["seal_secret"]));
+    assert_eq!(seal.public().as_bytes().to_vec(), bytes(&v["seal_public"]));
+    let fingerprint = Fingerprint(array(&v["bob_fingerprint"]));
+    let signed = bytes(&v["bundle"]["signed"]);
+    let inner = inner_message();
+    assert_eq!(inner.len() as u64, v["inner_len"].as_u64().unwrap());
+
+    for case in v["cases"].as_array().unwrap() {
+        let handed = handed_from_json(&case["handed_prekey"]);
+        let verified = VerifiedBundle::verify(&signed, &handed, &fingerprint).unwrap();
+        let mut rng = replay(&case["initiate_rng"]);
+        let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
+        assert!(rng.used_exactly());
+        assert_eq!(init.header.encode(), bytes(&case["header"]));
+        assert_eq!(init.output.shared.expose().to_vec(), bytes(&case["sk"]));
+        assert_eq!(init.output.associated_data, bytes(&case["ad"]));
+        assert_eq!(
+            init.remote_ratchet.as_bytes().to_vec(),
+            bytes(&case["remote_ratchet"])
+        );
+
+        // The KDF formula from the file's intermediate values alone.
+        let mut ikm = vec![0xFF; 32];
+        for part in ["dh1", "dh2", "dh3", "dh4", "kem_shared"] {
+            ikm.extend(bytes(&case[part]));
+        }
+        let mut sk = [0u8; 32];
+        kdf::hkdf_sha256(
+            &[0; 32],
+            &ikm,
+            v["x3dh_info"].as_str().unwrap().as_bytes(),
+            &mut sk,
+        )
+        .unwrap();
+        assert_eq!(sk.to_vec(), bytes(&case["sk"]));
+        let ad = [
+            &bytes(&v["alice_identity"])[1..65],
+            &bytes(&v["bob_identity"])[1..65],
+        ]
+        .concat();
+        assert_eq!(ad, bytes(&case["ad"]));
+
+        // Sealing with the recorded randomness reproduces the envelope; opening it
+        // gives back the header and inner message, and the responder derives the same SK.
+        let mut rng = replay(&case["seal_rng"]);
+        let envelope = seal_initial(&seal.public(), &init.header, &inner, &mut rng).unwrap();
+        assert!(rng.used_exactly());
+        assert_eq!(envelope.to_vec(), bytes(&case["envelope"]));
+        let opened = open_initial(&seal, &bytes(&case["envelope"])).unwrap();
+        assert_eq!(opened.header.encode(), bytes(&case["header"]));
+        assert_eq!(opened.inner.as_slice(), inner.as_slice());
+        let response = handshake::respond(&bob, &prekeys, &opened.header).unwrap();
+        assert_eq!(response.output.shared.expose().to_vec(), bytes(&case["sk"]));
+        assert_eq!(
+            response.own_ratchet.public(),
+            X25519Public::from_bytes(array(&case["remote_ratchet"]))
+        );
+    }
+}
+
+#[test]
+fn handshake_vectors() {
+    check_file("handshake.json", generate_handshake(), replay_handshake);
+}
+
+// ----- invitation.json -----------------------------------------------------------------
+
+fn sample_invitation() -> Invitation {
+    let mut rng = RecordingRng::new(b"Corridor invitation test vectors v1");
+    let inviter = Identity::generate(&mut rng).unwrap();
+    let seal = X25519Secret::generate(&mut rng).unwrap();
+    let ids: [u8; 64] = {
+        let mut b = [0u8; 64];
+        rand_core::TryRng::try_fill_bytes(&mut rng, &mut b).unwrap();
+        b
+    };
+    Invitation {
+        kind: InvitationKind::OneTime,
+        expires_at: 1_800_000_000,
+        relays: vec!["https://relay.example.org".to_owned()],
+        deposit_id: Bytes(ids[..16].try_into().unwrap()),
+        credential: Bytes(ids[16..48].try_into().unwrap()),
+        bundle_id: Bytes(ids[48..].try_into().unwrap()),
+        fingerprint: inviter.fingerprint(),
+        seal_key: seal.public(),
+    }
+}
+
+fn invitation_json(inv: &Invitation) -> Value {
+    json!({
+        "kind": match inv.kind { InvitationKind::OneTime => "one_time", InvitationKind::Standing => "standing" },
+        "expires_at": inv.expires_at,
+        "relays": inv.relays,
+        "deposit_id": hex(inv.deposit_id.as_bytes()),
+        "credential": hex(inv.credential.as_bytes()),
+        "bundle_id": hex(inv.bundle_id.as_bytes()),
+        "fingerprint": hex(inv.fingerprint.as_bytes()),
+        "seal_key": hex(inv.seal_key.as_bytes()),
+        "binary": hex(&inv.to_bytes().unwrap()),
+        "code": inv.to_code().unwrap(),
+        "grouped_code": inv.to_grouped_code().unwrap(),
+    })
+}
+
+fn invitation_from_json(v: &Value) -> Invitation {
+    Invitation {
+        kind: match v["kind"].as_str().unwrap() {
+            "one_time" => InvitationKind::OneTime,
+            _ => InvitationKind::Standing,
+        },
+        expires_at: v["expires_at"].as_u64().unwrap(),
+        relays: v["relays"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect(),
+        deposit_id: Bytes(array(&v["deposit_id"])),
+        credential: Bytes(array(&v["credential"])),
+        bundle_id: Bytes(array(&v["bundle_id"])),
+        fingerprint: Fingerprint(array(&v["fingerprint"])),
+        seal_key: X25519Public::from_bytes(array(&v["seal_key"])),
+    }
+}
+
+fn generate_invitation() -> Value {
+    let one_time = sample_invitation();
+    let mut standing = sample_invitation();
+    standing.kind = InvitationKind::Standing;
+    standing
+        .relays
+        .push("http://corridorrelayexample.onion".to_owned());
+    let code = one_time.to_code().unwrap();
+    // A one-character typo in the body, a foreign prefix, a character outside the alphabet.
+    let mut typo = code.clone();
+    let pos = 10;
+    let replacement = if &code[pos..=pos] == "A" { "B" } else { "A" };
+    typo.replace_range(pos..=pos, replacement);
+    let invalid = [
+        (typo, "Checksum"),
+        (code.replacen("CI1-", "CX1-", 1), "Prefix"),
+        (format!("{}0{}", &code[..12], &code[13..]), "Encoding"),
+    ];
+    json!({
+        "description": "Invitation codes (docs/protocol.md, \"Invitations\"). Each valid entry lists the fields, the binary form (checksum last), the code and the grouped code; decoding either code gives the fields back. Each invalid code must be refused with the named error.",
+        "valid": [invitation_json(&one_time), invitation_json(&standing)],
+        "invalid": invalid.iter().map(|(c, e)| json!({"code": c, "error": e})).collect::<Vec<_>>(),
+    })
+}
+
+fn replay_invitation(v: &Value) {
+    for entry in v["valid"].as_array().unwrap() {
+        let inv = invitation_from_json(entry);
+        assert_eq!(inv.to_bytes().unwrap(), bytes(&entry["binary"]));
+        assert_eq!(inv.to_code().unwrap(), entry["code"].as_str().unwrap());
+        assert_eq!(
+            inv.to_grouped_code().unwrap(),
+            entry["grouped_code"].as_str().unwrap()
+        );
+        assert_eq!(
+            Invitation::from_code(entry["code"].as_str().unwrap()).unwrap(),
+            inv
+        );
+        assert_eq!(
+            Invitation::from_code(entry["grouped_code"].as_str().unwrap()).unwrap(),
+            inv
+        );
+        // The checksum formula from the file alone.
+        let binary = bytes(&entry["binary"]);
+        let (body, sum) = binary.split_at(binary.len() - 4);
+        assert_eq!(
+            &kdf::sha256_parts(&[b"Corridor_v1_invitation", body])[..4],
+            sum
+        );
+    }
+    for entry in v["invalid"].as_array().unwrap() {
+        let err = Invitation::from_code(entry["code"].as_str().unwrap()).unwrap_err();
+        assert_eq!(format!("{err:?}"), entry["error"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn invitation_vectors() {
+    check_file("invitation.json", generate_invitation(), replay_invitation);
+}
+
+/// The replay checks alone (without the byte-for-byte comparison) catch a changed value:
+/// altering one hex digit of each recorded output makes the replay fail.
+#[test]
+fn one_changed_byte_fails_the_replay() {
+    fn mutate(v: &Value, pointer: &str) -> Value {
+        let mut v = v.clone();
+        let slot = v.pointer_mut(pointer).unwrap();
+        let s = slot.as_str().unwrap().to_owned();
+        let flipped = if s.as_bytes()[0] == b'0' { '1' } else { '0' };
+        *slot = Value::String(format!("{flipped}{}", &s[1..]));
+        v
+    }
+    let handshake = generate_handshake();
+    let identity = generate_identity();
+    let invitation = generate_invitation();
+    type Case<'a> = (&'a Value, fn(&Value), &'a [&'a str]);
+    let cases: [Case<'_>; 3] = [
+        (
+            &handshake,
+            replay_handshake,
+            &[
+                "/bundle/signed",
+                "/bundle/last_resort",
+                "/cases/0/sk",
+                "/cases/0/header",
+                "/cases/0/envelope",
+                "/cases/1/dh4",
+                "/cases/1/kem_shared",
+                "/cases/1/ad",
+            ],
+        ),
+        (
+            &identity,
+            replay_identity,
+            &[
+                "/identities/0/encoded",
+                "/identities/1/fingerprint",
+                "/safety_number/digits",
+                "/pickle/pickled",
+            ],
+        ),
+        (
+            &invitation,
+            replay_invitation,
+            &["/valid/0/binary", "/valid/1/fingerprint"],
+        ),
+    ];
+    for (file, check, pointers) in cases {
+        check(file);
+        for pointer in pointers {
+            let bad = mutate(file, pointer);
+            let outcome = std::panic::catch_unwind(|| check(&bad));
+            assert!(outcome.is_err(), "changing {pointer} went unnoticed");
+        }
+    }
+}
