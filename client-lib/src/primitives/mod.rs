@@ -14,6 +14,7 @@ pub mod ed25519;
 pub mod error;
 pub mod kdf;
 pub mod mlkem;
+pub mod passphrase;
 pub mod random;
 pub mod secret;
 pub mod x25519;
