@@ -166,6 +166,11 @@ impl Metrics {
         self.flushes.load(Ordering::Relaxed)
     }
 
+    /// Total seconds spent in group-commit flushes.
+    pub fn flush_seconds(&self) -> f64 {
+        self.flush_latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+    }
+
     /// Operations covered by those flushes.
     pub fn flushed_ops(&self) -> u64 {
         self.flushed_ops.load(Ordering::Relaxed)
