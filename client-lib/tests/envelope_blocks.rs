@@ -18,6 +18,23 @@ fn payload(len: usize, salt: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The figures `docs/protocol.md` gives.
+#[test]
+fn documented_constants() {
+    assert_eq!(MESSAGE_OVERHEAD, 85);
+    assert_eq!(ENVELOPE_SIZE, 4096);
+    assert_eq!(BLOCK_MESSAGE_LEN, 4095);
+    assert_eq!(CHUNK_CAPACITY, 3988);
+    assert_eq!(MIN_BLOCK_LEN, 108);
+    assert_eq!(envelope::MAX_BLOCK_LEN, 65642);
+    assert_eq!(envelope::FRAME_HEADER_LEN, 22);
+    assert_eq!(MAX_BLOCKS, 256);
+    assert_eq!(
+        (envelope::MAX_PENDING_PAYLOADS, envelope::MAX_PENDING_BLOCKS),
+        (16, 512)
+    );
+}
+
 #[test]
 fn every_envelope_is_exactly_one_block() {
     let mut rng = TestRng::new(20);

@@ -143,6 +143,19 @@ proptest! {
     #[test]
     fn arbitrary_pickles_are_a_typed_error(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
         let key = corridor_client::primitives::Secret::from_bytes([9u8; 32]);
-        prop_assert!(corridor_client::protocol::ratchet::SessionPickle::decrypt(&bytes, &key).is_err());
+        prop_assert!(Session::unpickle(&key, &bytes).is_err());
+    }
+
+    /// Content that authenticates (sealed under the right key and label) but is arbitrary:
+    /// the content decoder must refuse it with a typed error, never panic.
+    #[test]
+    fn arbitrary_pickle_contents_never_panic(seed in any::<u64>(), mut content in prop::collection::vec(any::<u8>(), 0..400)) {
+        let key = corridor_client::primitives::Secret::from_bytes([9u8; 32]);
+        let mut rng = TestRng::new(seed);
+        if let Some(first) = content.first_mut() {
+            *first = corridor_client::protocol::ratchet::SESSION_PICKLE_VERSION;
+        }
+        let sealed = corridor_client::protocol::pickle::seal(&key, corridor_client::protocol::ratchet::SESSION_PICKLE_LABEL, &content, &mut rng).unwrap();
+        let _ = Session::unpickle(&key, &sealed);
     }
 }

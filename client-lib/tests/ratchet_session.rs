@@ -5,10 +5,11 @@
 mod ratchet_support;
 
 use corridor_client::primitives::Secret;
+use corridor_client::protocol::pickle::PickleError;
 use corridor_client::protocol::ratchet::{
-    MAX_SKIP, MAX_SKIPPED_KEYS, MESSAGE_OVERHEAD, PickleError, RatchetError, Session, SessionPickle,
+    MAX_SKIP, MAX_SKIPPED_KEYS, MESSAGE_OVERHEAD, RatchetError, Session,
 };
-use ratchet_support::{TestRng, pair, snapshot};
+use ratchet_support::{TestRng, pair, snapshot, steal};
 
 fn roundtrip(from: &mut Session, to: &mut Session, text: &[u8], rng: &mut TestRng) {
     let message = from.encrypt(text, rng).unwrap();
@@ -210,16 +211,11 @@ fn forward_secrecy_stolen_state_cannot_read_earlier_messages() {
         earlier.push(m);
     }
     // The adversary takes both phones now and replays all the traffic it recorded.
-    for stolen in [snapshot_session(&alice), snapshot_session(&bob)] {
+    for victim in [&alice, &bob] {
         for m in &earlier {
-            let mut copy = Session::from_pickle(&stolen).unwrap();
-            assert!(copy.decrypt(m).is_err());
+            assert!(steal(victim).decrypt(m).is_err());
         }
     }
-}
-
-fn snapshot_session(s: &Session) -> SessionPickle {
-    s.pickle()
 }
 
 #[test]
@@ -229,11 +225,12 @@ fn post_compromise_security_heals_after_a_dh_step() {
     roundtrip(&mut alice, &mut bob, b"before", &mut rng);
     roundtrip(&mut bob, &mut alice, b"before", &mut rng);
 
-    let stolen_bob = bob.pickle();
-    let stolen_alice = alice.pickle();
+    let stolen_bob = snapshot(&bob);
+    let stolen_alice = snapshot(&alice);
+    let restore = |s: &[u8]| Session::unpickle(&ratchet_support::snapshot_key(), s).unwrap();
     // Right after the theft the adversary can read what Alice sends in her current chain.
     let leaked = alice.encrypt(b"leaked", &mut rng).unwrap();
-    let mut eve = Session::from_pickle(&stolen_bob).unwrap();
+    let mut eve = restore(&stolen_bob);
     assert_eq!(eve.decrypt(&leaked).unwrap().as_slice(), b"leaked");
     bob.decrypt(&leaked).unwrap();
 
@@ -246,10 +243,10 @@ fn post_compromise_security_heals_after_a_dh_step() {
     alice.decrypt(&b2).unwrap();
 
     // The stolen states, fed everything in order, no longer read the healed messages.
-    let mut eve_bob = Session::from_pickle(&stolen_bob).unwrap();
+    let mut eve_bob = restore(&stolen_bob);
     eve_bob.decrypt(&leaked).unwrap();
     assert!(eve_bob.decrypt(&a).is_err());
-    let mut eve_alice = Session::from_pickle(&stolen_alice).unwrap();
+    let mut eve_alice = restore(&stolen_alice);
     // Alice's state was stolen while her sending DH step was pending: the key pair she
     // generated for "leaked" is fresh, so Eve cannot follow Bob's answers to it.
     assert!(eve_alice.decrypt(&b).is_err());
@@ -264,22 +261,24 @@ fn pickle_round_trip_and_protection() {
     let pending = alice.encrypt(b"out of order", &mut rng).unwrap();
     roundtrip(&mut alice, &mut bob, b"two", &mut rng);
     let key = Secret::<32>::random(&mut rng).unwrap();
-    let stored = bob.pickle().encrypt(&key, &mut rng).unwrap();
+    let stored = bob.pickle(&key, &mut rng).unwrap();
     drop(bob);
-    let mut bob = Session::from_pickle(&SessionPickle::decrypt(&stored, &key).unwrap()).unwrap();
+    let mut bob = Session::unpickle(&key, &stored).unwrap();
+    // The restored state is the same state, byte for byte.
+    assert_eq!(snapshot(&steal(&bob)), snapshot(&bob));
     assert_eq!(bob.decrypt(&pending).unwrap().as_slice(), b"out of order");
     roundtrip(&mut bob, &mut alice, b"three", &mut rng);
 
     let other = Secret::<32>::random(&mut rng).unwrap();
     assert_eq!(
-        SessionPickle::decrypt(&stored, &other).unwrap_err(),
+        Session::unpickle(&other, &stored).unwrap_err(),
         PickleError::Decrypt
     );
     for i in 0..stored.len() {
         let mut bad = stored.clone();
         bad[i] ^= 0x40;
-        assert!(SessionPickle::decrypt(&bad, &key).is_err());
+        assert!(Session::unpickle(&key, &bad).is_err());
     }
-    assert!(SessionPickle::decrypt(&[], &key).is_err());
-    assert!(!format!("{:?}", bob.pickle()).contains('['));
+    assert!(Session::unpickle(&key, &[]).is_err());
+    assert_eq!(format!("{bob:?}"), "Session { .. }");
 }

@@ -134,7 +134,20 @@ pub fn pair(rng: &mut TestRng) -> (Session, Session) {
     (alice, bob)
 }
 
-/// The session's full state, for checking that a failed operation changed nothing.
+/// The session's full state (a pickle under a fixed key and fixed randomness, so equal
+/// states give equal bytes), for checking that a failed operation changed nothing.
 pub fn snapshot(session: &Session) -> Vec<u8> {
-    serde_json::to_vec(&session.pickle()).unwrap()
+    session
+        .pickle(&snapshot_key(), &mut TestRng::new(0))
+        .unwrap()
+}
+
+/// The key [`snapshot`] pickles under: a stolen-state test restores with it.
+pub fn snapshot_key() -> Secret<32> {
+    Secret::from_bytes([0x5A; 32])
+}
+
+/// A copy of the session, as an adversary who seized the device would hold it.
+pub fn steal(session: &Session) -> Session {
+    Session::unpickle(&snapshot_key(), &snapshot(session)).unwrap()
 }

@@ -31,7 +31,7 @@ pub mod kdf;
 mod pickle;
 mod skipped;
 
-pub use pickle::{PickleError, SESSION_PICKLE_VERSION, SessionPickle};
+pub use pickle::{SESSION_PICKLE_LABEL, SESSION_PICKLE_VERSION};
 
 use crate::primitives::aead::{self, TAG_LEN};
 use crate::primitives::random::TryCryptoRng;
