@@ -144,10 +144,7 @@ fn envelopes_of_one_conversation_share_no_stable_bytes() {
     }
 }
 
-/// Every bit of the version byte, the encrypted header and the body's tag is flipped; in
-/// the body in between, one bit of every byte (a different bit position from byte to byte).
-/// Flipping every one of the 32,768 bits takes minutes in a debug build; the ratchet tests
-/// flip every bit of whole (shorter) messages of the same structure.
+/// All 32,768 single-bit flips of an envelope.
 #[test]
 fn every_bit_flip_of_an_envelope_is_rejected_without_changing_state() {
     let mut rng = TestRng::new(24);
@@ -155,10 +152,7 @@ fn every_bit_flip_of_an_envelope_is_rejected_without_changing_state() {
     let e = envelope::seal(&mut alice, b"location: nowhere", &mut rng).unwrap()[0];
     let before = snapshot(&bob);
     let mut reassembler = Reassembler::new();
-    let header_end = 1 + MESSAGE_OVERHEAD - 16;
-    let bits = (0..header_end * 8)
-        .chain((header_end..ENVELOPE_SIZE - 16).map(|byte| byte * 8 + byte % 8))
-        .chain((ENVELOPE_SIZE - 16) * 8..ENVELOPE_SIZE * 8);
+    let bits = 0..ENVELOPE_SIZE * 8;
     for bit in bits {
         let mut bad = e;
         bad[bit / 8] ^= 1 << (bit % 8);
