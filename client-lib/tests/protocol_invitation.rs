@@ -76,6 +76,31 @@ fn every_bit_flip_of_the_binary_form_is_refused() {
 }
 
 #[test]
+fn every_bit_flip_of_the_text_code_is_refused_or_only_changes_case() {
+    let inv = sample(InvitationKind::OneTime, &["https://r.example"]);
+    let code = inv.to_code().unwrap().into_bytes();
+    let mut case_only = 0;
+    for i in 0..code.len() * 8 {
+        let mut bad = code.clone();
+        bad[i / 8] ^= 1 << (i % 8);
+        let Ok(text) = String::from_utf8(bad.clone()) else {
+            continue; // not text at all: cannot be typed in
+        };
+        match Invitation::from_code(&text) {
+            Err(_) => {}
+            Ok(decoded) => {
+                // Decoding ignores case, so flipping the ASCII case bit of a letter is
+                // the one flip that is accepted, and it yields the same invitation.
+                assert_eq!(decoded, inv, "bit {i} changed the invitation");
+                assert!(text.eq_ignore_ascii_case(std::str::from_utf8(&code).unwrap()));
+                case_only += 1;
+            }
+        }
+    }
+    assert!(case_only > 0);
+}
+
+#[test]
 fn every_single_character_typo_is_caught() {
     let inv = sample(InvitationKind::OneTime, &["https://r.example"]);
     let code = inv.to_code().unwrap();
