@@ -23,8 +23,9 @@
 //! `HttpRelay` therefore learns its relay's clock from the `Date` header of every answer
 //! and signs with that time; after a `stale_timestamp` refusal that taught it a new offset
 //! it signs again and retries once. The offset is kept per relay, so a relay lying about
-//! the time only spoils its own requests. It also means signed timestamps carry no
-//! device-specific clock error that could link one client's mailboxes.
+//! the time only spoils its own requests. It also means that, once the relay has answered,
+//! signed timestamps carry at most a couple of seconds of device-specific clock error, too
+//! little to link one client's mailboxes by it.
 //!
 //! Redirects are never followed (a 307 would resend the body, credentials included, to
 //! another host), environment proxy variables are ignored (only the configured proxy is
