@@ -11,15 +11,15 @@ use crate::primitives::{CryptoError, Secret};
 use zeroize::Zeroizing;
 
 /// HKDF info for the initial root key derived from the handshake secret SK.
-pub const LABEL_INIT_ROOT: &[u8] = b"Corridor ratchet v1 init root key";
+pub const LABEL_INIT_ROOT: &[u8] = b"Corridor_v1_ratchet_init_root";
 /// HKDF info for the shared header key HKa: the initiator's first sending header key.
-pub const LABEL_INIT_HKA: &[u8] = b"Corridor ratchet v1 init header key A";
+pub const LABEL_INIT_HKA: &[u8] = b"Corridor_v1_ratchet_init_header_a";
 /// HKDF info for the shared next header key NHKb: the responder's first sending header key.
-pub const LABEL_INIT_NHKB: &[u8] = b"Corridor ratchet v1 init next header key B";
+pub const LABEL_INIT_NHKB: &[u8] = b"Corridor_v1_ratchet_init_next_header_b";
 /// HKDF info of the root KDF.
-pub const LABEL_ROOT: &[u8] = b"Corridor ratchet v1 root";
+pub const LABEL_ROOT: &[u8] = b"Corridor_v1_ratchet_root";
 /// HKDF info that expands a message key into an AEAD key and nonce.
-pub const LABEL_MESSAGE: &[u8] = b"Corridor ratchet v1 message key";
+pub const LABEL_MESSAGE: &[u8] = b"Corridor_v1_ratchet_message_key";
 /// HMAC input that derives a message key from a chain key.
 pub const CHAIN_MESSAGE_BYTE: u8 = 0x01;
 /// HMAC input that derives the next chain key from a chain key.
