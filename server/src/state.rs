@@ -27,6 +27,7 @@ struct Inner {
     admission: Admission,
     metrics: Arc<Metrics>,
     limiter: Limiter,
+    long_poll_slots: Arc<tokio::sync::Semaphore>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -74,6 +75,10 @@ impl AppState {
             Duration::from_secs(config.request_timeout_secs),
         );
         let (shutdown, _) = watch::channel(false);
+        // Half the request slots at most may be held by waiting fetches.
+        let long_poll_slots = Arc::new(tokio::sync::Semaphore::new(
+            (config.max_concurrent_requests / 2).max(1),
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 replay: ReplayCache::new(config.replay_cache_entries),
@@ -85,6 +90,7 @@ impl AppState {
                 admission,
                 metrics,
                 limiter,
+                long_poll_slots,
                 shutdown,
             }),
         })
@@ -125,6 +131,10 @@ impl AppState {
 
     pub(crate) fn admission(&self) -> &Admission {
         &self.inner.admission
+    }
+
+    pub(crate) fn long_poll_slots(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.long_poll_slots
     }
 
     pub(crate) fn limiter(&self) -> &Limiter {

@@ -21,6 +21,12 @@ pub struct Waiting {
 }
 
 impl Waiting {
+    /// How many registrations (this one included) wait on this mailbox.
+    pub fn count(&self) -> usize {
+        // One reference is the map's, when the registry holds it.
+        Arc::strong_count(&self.notify).saturating_sub(1).max(1)
+    }
+
     /// The notifier to wait on.
     pub fn notify(&self) -> &Notify {
         &self.notify

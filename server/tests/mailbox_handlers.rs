@@ -539,3 +539,75 @@ async fn relay_wide_mailbox_cap_answers_429_and_frees_on_destroy() {
         .await;
     let _third = h.create_mailbox(&owner).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_four_fetches_wait_on_one_mailbox() {
+    let h = std::sync::Arc::new(harness());
+    let owner = key(1);
+    let mb = h.create_mailbox(&owner).await;
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        let req = h.fetch_req(&owner, &mb.read_id, 20);
+        let h = h.clone();
+        waiting.push(tokio::spawn(async move {
+            h.post("/v1/mailboxes/fetch", &req).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(waiting.iter().all(|t| !t.is_finished()));
+    // The fifth does not wait: it answers at once, empty.
+    let started = Instant::now();
+    let fifth: FetchResponse = h
+        .ok("/v1/mailboxes/fetch", &h.fetch_req(&owner, &mb.read_id, 20))
+        .await;
+    assert!(fifth.messages.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A deposit wakes the four.
+    let _: DepositResponse = h
+        .ok("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(1)))
+        .await;
+    for task in waiting {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_fetches_hold_at_most_half_the_request_slots() {
+    let h = std::sync::Arc::new(harness_with(Config {
+        max_concurrent_requests: 4,
+        ..test_config()
+    }));
+    let mut waiting = Vec::new();
+    let mut boxes = Vec::new();
+    for seed in 1..=3u8 {
+        let owner = key(seed);
+        let mb = h.create_mailbox(&owner).await;
+        boxes.push((owner, mb));
+    }
+    for (owner, mb) in &boxes[..2] {
+        let req = h.fetch_req(owner, &mb.read_id, 20);
+        let h = h.clone();
+        waiting.push(tokio::spawn(async move {
+            h.post("/v1/mailboxes/fetch", &req).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Two slots wait; a third mailbox's long-poll answers at once, leaving room for deposits.
+    let (owner, mb) = &boxes[2];
+    let started = Instant::now();
+    let third: FetchResponse = h
+        .ok("/v1/mailboxes/fetch", &h.fetch_req(owner, &mb.read_id, 20))
+        .await;
+    assert!(third.messages.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    for (_, mb) in &boxes[..2] {
+        let _: DepositResponse = h
+            .ok("/v1/mailboxes/deposit", &h.deposit_req(mb, envelope(1)))
+            .await;
+    }
+    for task in waiting {
+        assert_eq!(task.await.unwrap().0, StatusCode::OK);
+    }
+}

@@ -20,6 +20,9 @@ use corridor_wire::{CREDENTIAL_LEN, ENVELOPE_SIZE, ID_LEN};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
+/// Most fetches that may wait on one mailbox at once.
+pub(crate) const MAX_WAITERS_PER_MAILBOX: usize = 4;
+
 fn valid_key(key: &[u8; 32]) -> bool {
     ed25519_dalek::VerifyingKey::from_bytes(key).is_ok_and(|k| !k.is_weak())
 }
@@ -145,9 +148,20 @@ pub(crate) async fn fetch(
     );
     check_signed(&state, &key, &record.auth_key, &transcript, &req.auth)?;
 
-    let wait = Duration::from_secs(u64::from(req.wait_secs.min(state.config().max_wait_secs)));
-    let deadline = tokio::time::Instant::now() + wait;
+    let mut wait = Duration::from_secs(u64::from(req.wait_secs.min(state.config().max_wait_secs)));
     let waiting = state.waiters().subscribe(key);
+    // A waiting fetch holds a request slot; bound how many one mailbox, and all mailboxes
+    // together, may hold, so long-polls cannot crowd out deposits. Beyond the bounds a
+    // fetch answers at once instead of waiting.
+    let _slot = if wait.is_zero() || waiting.count() > MAX_WAITERS_PER_MAILBOX {
+        None
+    } else {
+        state.long_poll_slots().clone().try_acquire_owned().ok()
+    };
+    if _slot.is_none() {
+        wait = Duration::ZERO;
+    }
+    let deadline = tokio::time::Instant::now() + wait;
     let mut shutdown = state.shutdown_signal();
     loop {
         let notified = waiting.notify().notified();
