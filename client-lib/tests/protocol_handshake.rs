@@ -357,3 +357,44 @@ proptest! {
         prop_assert!(VerifiedBundle::verify(&signed, &handed, &fp).is_err());
     }
 }
+
+#[test]
+fn rotation_keeps_in_flight_handshakes_working_until_forgotten() {
+    let mut b = responder(2);
+    let alice = Identity::generate(&mut OsRng).unwrap();
+    // Alice fetched the old bundle before the rotation.
+    let old = verify(&b, &handed_one_time(&b.bundle)).unwrap();
+    let before = handshake::initiate(&alice, &old, &mut OsRng).unwrap();
+
+    let old_signed = b.bundle.signed.clone();
+    b.prekeys.rotate(&mut OsRng).unwrap();
+    b.bundle = b.prekeys.bundle(&b.identity);
+    assert_ne!(b.bundle.signed, old_signed);
+    let (new_id, _) = b.prekeys.signed_prekey();
+
+    // A handshake against the new bundle works and uses the new ids.
+    let new = verify(&b, &handed_one_time(&b.bundle)).unwrap();
+    assert_eq!(new.signed_prekey().0, new_id);
+    let after = handshake::initiate(&alice, &new, &mut OsRng).unwrap();
+    let r = handshake::respond(&b.identity, &b.prekeys, &after.header).unwrap();
+    assert_eq!(r.output.shared, after.output.shared);
+    assert_eq!(r.own_ratchet.public(), after.remote_ratchet);
+
+    // The in-flight one still completes, with the old signed prekey as ratchet key.
+    let r = handshake::respond(&b.identity, &b.prekeys, &before.header).unwrap();
+    assert_eq!(r.output.shared, before.output.shared);
+    assert_eq!(r.own_ratchet.public(), before.remote_ratchet);
+
+    // The rotation survives a pickle round trip.
+    let key = corridor_client::primitives::Secret::from_bytes([9; 32]);
+    let restored = PrekeySet::unpickle(&key, &b.prekeys.pickle(&key, &mut OsRng).unwrap()).unwrap();
+    assert!(handshake::respond(&b.identity, &restored, &before.header).is_ok());
+
+    // Once forgotten, the old keys are gone: forward secrecy for those handshakes.
+    assert!(b.prekeys.forget_previous());
+    assert_eq!(
+        handshake::respond(&b.identity, &b.prekeys, &before.header).err(),
+        Some(HandshakeError::UnknownPrekey)
+    );
+    assert!(handshake::respond(&b.identity, &b.prekeys, &after.header).is_ok());
+}

@@ -95,7 +95,18 @@ pub struct PrekeySet {
     last_resort_id: u32,
     last_resort: X25519Secret,
     one_time: BTreeMap<u32, X25519Secret>,
+    previous: Option<Previous>,
     next_id: u32,
+}
+
+/// The signed and ML-KEM prekeys replaced by the last [`PrekeySet::rotate`], kept so that
+/// handshakes begun against the old bundle still complete.
+#[derive(Clone)]
+struct Previous {
+    signed_id: u32,
+    signed: X25519Secret,
+    kem_id: u32,
+    kem: KemSecret,
 }
 
 impl PrekeySet {
@@ -119,6 +130,7 @@ impl PrekeySet {
             last_resort_id: 3,
             last_resort,
             one_time: BTreeMap::new(),
+            previous: None,
             next_id: 4,
         };
         set.add_one_time(one_time, rng)?;
@@ -137,12 +149,47 @@ impl PrekeySet {
     ) -> Result<Vec<u32>, CryptoError> {
         let mut ids = Vec::with_capacity(count);
         for _ in 0..count {
-            let id = self.next_id;
-            self.next_id = self.next_id.checked_add(1).ok_or(CryptoError::Length)?;
+            let id = self.allocate_id()?;
             self.one_time.insert(id, X25519Secret::generate(rng)?);
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    fn allocate_id(&mut self) -> Result<u32, CryptoError> {
+        let id = self.next_id;
+        self.next_id = self.next_id.checked_add(1).ok_or(CryptoError::Length)?;
+        Ok(id)
+    }
+
+    /// Replaces the signed prekey and the ML-KEM prekey with fresh ones (new ids), so that
+    /// a later compromise of the responder does not expose handshakes made long before.
+    /// The replaced pair is kept until the next rotation or [`PrekeySet::forget_previous`],
+    /// so handshakes begun against the old bundle still complete. Republish the bundle
+    /// afterwards. Draws 32 bytes (signed prekey) then 64 (ML-KEM seed).
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the generator fails.
+    pub fn rotate<R: TryCryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<(), CryptoError> {
+        let signed = X25519Secret::generate(rng)?;
+        let kem = KemSecret::generate(rng)?;
+        let signed_id = self.allocate_id()?;
+        let kem_id = self.allocate_id()?;
+        let old_signed = std::mem::replace(&mut self.signed, signed);
+        let old_kem = std::mem::replace(&mut self.kem, kem);
+        self.previous = Some(Previous {
+            signed_id: std::mem::replace(&mut self.signed_id, signed_id),
+            signed: old_signed,
+            kem_id: std::mem::replace(&mut self.kem_id, kem_id),
+            kem: old_kem,
+        });
+        Ok(())
+    }
+
+    /// Deletes the prekeys replaced by the last [`PrekeySet::rotate`] (once no handshake
+    /// can still be in flight against them). Returns whether there were any.
+    pub fn forget_previous(&mut self) -> bool {
+        self.previous.take().is_some()
     }
 
     /// How many one-time prekeys are left.
@@ -167,11 +214,21 @@ impl PrekeySet {
     }
 
     pub(crate) fn signed_secret(&self, id: u32) -> Option<&X25519Secret> {
-        (id == self.signed_id).then_some(&self.signed)
+        if id == self.signed_id {
+            return Some(&self.signed);
+        }
+        self.previous
+            .as_ref()
+            .and_then(|p| (id == p.signed_id).then_some(&p.signed))
     }
 
     pub(crate) fn kem_secret(&self, id: u32) -> Option<&KemSecret> {
-        (id == self.kem_id).then_some(&self.kem)
+        if id == self.kem_id {
+            return Some(&self.kem);
+        }
+        self.previous
+            .as_ref()
+            .and_then(|p| (id == p.kem_id).then_some(&p.kem))
     }
 
     pub(crate) fn prekey_secret(&self, prekey: PrekeyRef) -> Option<&X25519Secret> {
@@ -262,6 +319,16 @@ impl PrekeySet {
         p.put(self.kem.seed().expose());
         p.put_u32(self.last_resort_id);
         p.put(self.last_resort.to_secret().expose());
+        match &self.previous {
+            None => p.put_u8(0),
+            Some(prev) => {
+                p.put_u8(1);
+                p.put_u32(prev.signed_id);
+                p.put(prev.signed.to_secret().expose());
+                p.put_u32(prev.kem_id);
+                p.put(prev.kem.seed().expose());
+            }
+        }
         let count = u32::try_from(self.one_time.len()).map_err(|_| PickleError::Malformed)?;
         p.put_u32(count);
         for (id, secret) in &self.one_time {
@@ -295,6 +362,23 @@ impl PrekeySet {
             .map_err(|_| PickleError::Malformed)?;
         let last_resort_id = r.u32().map_err(m)?;
         let last_resort = x25519(&mut r)?;
+        let previous = match r.u8().map_err(m)? {
+            0 => None,
+            1 => {
+                let signed_id = r.u32().map_err(m)?;
+                let signed = x25519(&mut r)?;
+                let kem_id = r.u32().map_err(m)?;
+                let seed = Secret::<64>::try_from_slice(r.take(64).map_err(m)?)
+                    .map_err(|_| PickleError::Malformed)?;
+                Some(Previous {
+                    signed_id,
+                    signed,
+                    kem_id,
+                    kem: KemSecret::from_seed(seed),
+                })
+            }
+            _ => return Err(PickleError::Malformed),
+        };
         let count = r.u32().map_err(m)?;
         let mut one_time = BTreeMap::new();
         for _ in 0..count {
@@ -310,6 +394,7 @@ impl PrekeySet {
             last_resort_id,
             last_resort,
             one_time,
+            previous,
             next_id,
         })
     }
