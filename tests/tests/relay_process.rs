@@ -235,3 +235,93 @@ async fn settings_come_from_file_then_env_then_flags() {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_time_prekeys_are_handed_out_once_across_concurrency_and_sigkill() {
+    use corridor_wire::api::*;
+    use corridor_wire::b64::{Blob, Bytes};
+    use ed25519_dalek::Signer;
+    let mut relay = RelayProcess::start(RelayOptions::default()).unwrap();
+    let client = Client::new(relay.url());
+    let owner = SigningKey::from_bytes(&[4; 32]);
+    let bundle_id = Bytes([9; 16]);
+    let auth_key = Bytes(owner.verifying_key().to_bytes());
+    let bundle = Bundle {
+        signed: Blob(vec![1; 64]),
+        one_time: (0..40)
+            .map(|id| OneTimePrekey {
+                id,
+                key: Blob(vec![id as u8; 32]),
+            })
+            .collect(),
+        last_resort: Blob(vec![2; 32]),
+    };
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let nonce = [3u8; 16];
+    let transcript =
+        PublishBundleRequest::transcript(&bundle_id, &auth_key, &bundle, timestamp, &nonce);
+    let published: PublishBundleResponse = client
+        .ok(
+            "/v1/bundles",
+            &PublishBundleRequest {
+                bundle_id,
+                auth_key,
+                bundle,
+                auth: SignedAuth {
+                    timestamp,
+                    nonce: Bytes(nonce),
+                    signature: Bytes(owner.sign(&transcript).to_bytes()),
+                },
+            },
+        )
+        .await;
+    assert_eq!(published.one_time_available, 40);
+
+    async fn take_many(client: &Client, n: usize) -> Vec<Option<u32>> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let got: FetchBundleResponse = client
+                        .ok(
+                            "/v1/bundles/fetch",
+                            &FetchBundleRequest {
+                                bundle_id: Bytes([9; 16]),
+                            },
+                        )
+                        .await;
+                    match got.prekey {
+                        HandedPrekey::OneTime(p) => Some(p.id),
+                        HandedPrekey::LastResort { .. } => None,
+                    }
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.unwrap());
+        }
+        out
+    }
+    let mut handed: Vec<u32> = take_many(&client, 25).await.into_iter().flatten().collect();
+    assert_eq!(handed.len(), 25);
+    relay.restart().unwrap();
+    let client = Client::new(relay.url());
+    let second = take_many(&client, 25).await;
+    handed.extend(second.iter().flatten());
+    let distinct: std::collections::BTreeSet<u32> = handed.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        handed.len(),
+        "a one-time prekey was handed out twice"
+    );
+    assert_eq!(distinct, (0..40).collect());
+    assert_eq!(
+        second.iter().filter(|p| p.is_none()).count(),
+        10,
+        "then the last resort"
+    );
+}
