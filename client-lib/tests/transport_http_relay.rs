@@ -542,3 +542,57 @@ fn client_codes_are_the_relays() {
         );
     }
 }
+
+#[tokio::test]
+async fn rotation_to_a_mailbox_on_another_relay() {
+    // What the façade's rotation needs from the transport: create a mailbox on any relay
+    // of the pool, destroy the old one; the contact deposits to the new one.
+    let first = start_relay(relay_config()).await;
+    let second = start_relay(relay_config()).await;
+    let pool = RelayPool::new(http_config());
+    let old_relay = pool.relay(&first.url).unwrap();
+    let new_relay = pool.relay(&second.url).unwrap();
+    assert!(!Arc::ptr_eq(&old_relay, &new_relay));
+
+    let (old_key, new_key) = (key(1), key(2));
+    let old = old_relay
+        .create_mailbox_with_pow(&old_key.auth_key())
+        .await
+        .unwrap();
+    old_relay
+        .deposit(&old.deposit_id, &old.deposit_credential, &envelope(1))
+        .await
+        .unwrap();
+    let new = new_relay
+        .create_mailbox_with_pow(&new_key.auth_key())
+        .await
+        .unwrap();
+    // Drain the old mailbox, then destroy it.
+    let pending = old_relay.fetch(&old.read_id, &old_key, 0).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    old_relay.destroy(&old.read_id, &old_key).await.unwrap();
+
+    // A contact still using the old address learns it is gone; the new one works.
+    let stale = old_relay
+        .deposit(&old.deposit_id, &old.deposit_credential, &envelope(2))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("no_such_mailbox"));
+    new_relay
+        .deposit(&new.deposit_id, &new.deposit_credential, &envelope(3))
+        .await
+        .unwrap();
+    let got = new_relay.fetch(&new.read_id, &new_key, 0).await.unwrap();
+    assert_eq!(*got[0].envelope, envelope(3));
+    // The old key means nothing on the new relay.
+    assert_eq!(
+        new_relay
+            .fetch(&new.read_id, &old_key, 0)
+            .await
+            .unwrap_err()
+            .code(),
+        Some("bad_signature")
+    );
+    first.shut_down().await;
+    second.shut_down().await;
+}

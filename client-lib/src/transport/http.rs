@@ -449,6 +449,8 @@ impl HttpRelay {
                 return Err(error);
             }
             let jitter = random_bytes::<4>().map_or(u32::MAX, u32::from_le_bytes);
+            // The error text names no id, URL or body, so it may be logged.
+            tracing::debug!(%error, attempt = attempts, "relay request failed; retrying");
             tokio::time::sleep(self.retry.delay(attempts - 1, jitter)).await;
         }
     }

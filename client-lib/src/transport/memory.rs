@@ -94,9 +94,10 @@ impl Default for MemoryRelayConfig {
         Self {
             difficulty: 4,
             tokens: Vec::new(),
+            // The relay's defaults.
             max_messages: 1000,
-            fetch_batch: 100,
-            max_wait_secs: 30,
+            fetch_batch: 50,
+            max_wait_secs: 25,
         }
     }
 }
