@@ -111,6 +111,23 @@ fn prekey_pickle_round_trips() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn safety_number_is_symmetric_and_binds_both_keys(seed in any::<[u8; 16]>()) {
+        let mut rng = protocol_support::VectorRng::new(&seed);
+        let a = Identity::generate(&mut rng).unwrap().public();
+        let b = Identity::generate(&mut rng).unwrap().public();
+        let c = Identity::generate(&mut rng).unwrap().public();
+        let (ab, ba) = (safety_number(&a, &b), safety_number(&b, &a));
+        let (ac, cb) = (safety_number(&a, &c), safety_number(&c, &b));
+        prop_assert_eq!(&ab, &ba);
+        prop_assert_ne!(ab.digits(), ac.digits());
+        prop_assert_ne!(ab.compact(), cb.compact());
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
