@@ -341,3 +341,55 @@ proptest! {
         prop_assert_eq!(out.as_slice(), data.as_slice());
     }
 }
+
+#[test]
+fn reassembler_survives_a_restart() {
+    let mut rng = TestRng::new(28);
+    let (mut alice, mut bob) = pair(&mut rng);
+    let data = payload(3 * CHUNK_CAPACITY - 5, 3);
+    let e = envelope::seal(&mut alice, &data, &mut rng).unwrap();
+    let mut reassembler = Reassembler::with_limits(3, 10);
+    assert!(reassembler.open(&mut bob, &e[2]).unwrap().is_none());
+    assert!(reassembler.open(&mut bob, &e[0]).unwrap().is_none());
+    let key = corridor_client::primitives::Secret::from_bytes([7u8; 32]);
+    let stored = reassembler.pickle(&key, &mut rng).unwrap();
+    drop(reassembler);
+    // The opened blocks' keys are gone: the envelopes cannot be opened again.
+    assert!(envelope::open(&mut bob, &e[0]).is_err());
+    let mut restored = Reassembler::unpickle(&key, &stored).unwrap();
+    assert_eq!(
+        (restored.pending_payloads(), restored.pending_blocks()),
+        (1, 2)
+    );
+    let done = restored.open(&mut bob, &e[1]).unwrap().unwrap();
+    assert_eq!(done.as_slice(), data.as_slice());
+
+    let other = corridor_client::primitives::Secret::from_bytes([8u8; 32]);
+    assert!(Reassembler::unpickle(&other, &stored).is_err());
+    for i in (0..stored.len()).step_by(7) {
+        let mut bad = stored.clone();
+        bad[i] ^= 1;
+        assert!(Reassembler::unpickle(&key, &bad).is_err());
+    }
+    // A session pickle is not a reassembler pickle.
+    assert!(Reassembler::unpickle(&key, &bob.pickle(&key, &mut rng).unwrap()).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Content that authenticates but is arbitrary: a typed error or a valid reassembler,
+    /// never a panic.
+    #[test]
+    fn arbitrary_reassembler_pickle_contents_never_panic(seed in any::<u64>(), mut content in prop::collection::vec(any::<u8>(), 0..300)) {
+        let key = corridor_client::primitives::Secret::from_bytes([9u8; 32]);
+        let mut rng = TestRng::new(seed);
+        if let Some(first) = content.first_mut() {
+            *first = 1;
+        }
+        let sealed = corridor_client::protocol::pickle::seal(&key, envelope::REASSEMBLER_PICKLE_LABEL, &content, &mut rng).unwrap();
+        if let Ok(r) = Reassembler::unpickle(&key, &sealed) {
+            prop_assert!(r.pending_blocks() <= 300);
+        }
+    }
+}

@@ -18,7 +18,9 @@
 
 mod reassembler;
 
-pub use reassembler::{MAX_PENDING_BLOCKS, MAX_PENDING_PAYLOADS, Reassembler};
+pub use reassembler::{
+    MAX_PENDING_BLOCKS, MAX_PENDING_PAYLOADS, REASSEMBLER_PICKLE_LABEL, Reassembler,
+};
 
 use super::ratchet::{MESSAGE_OVERHEAD, RatchetError, Session};
 use crate::primitives::random::{self, TryCryptoRng};

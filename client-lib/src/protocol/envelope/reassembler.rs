@@ -1,9 +1,23 @@
 //! Puts the blocks of multi-block payloads back together, in bounded memory.
 
-use super::{Block, ENVELOPE_SIZE, ENVELOPE_VERSION, EnvelopeError, PAYLOAD_ID_LEN};
+use super::{Block, ENVELOPE_SIZE, ENVELOPE_VERSION, EnvelopeError, MAX_BLOCKS, PAYLOAD_ID_LEN};
+use crate::primitives::Secret;
+use crate::primitives::random::TryCryptoRng;
+use crate::protocol::codec::{Reader, Truncated, Writer};
+use crate::protocol::pickle::{self, PickleError};
 use crate::protocol::ratchet::Session;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
+
+/// The pickle type label of a reassembler.
+pub const REASSEMBLER_PICKLE_LABEL: &str = "reassembler";
+
+/// The content version of a reassembler pickle.
+const REASSEMBLER_PICKLE_VERSION: u8 = 1;
+
+fn malformed(_: Truncated) -> PickleError {
+    PickleError::Malformed
+}
 
 /// Default bound on incomplete payloads held at once.
 pub const MAX_PENDING_PAYLOADS: usize = 16;
@@ -175,5 +189,100 @@ impl Reassembler {
         message: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, EnvelopeError> {
         session.decrypt_then(message, |plaintext| self.push(Block::decode(&plaintext)?))
+    }
+}
+
+impl Reassembler {
+    /// Encrypts the held blocks and the bounds for the store under `key`, so that a payload
+    /// whose blocks arrive across restarts is not lost (its blocks' ratchet keys are gone
+    /// once opened).
+    ///
+    /// Content: `0x01 || max_payloads (u32) || max_blocks (u32) || payload count (u32) ||`
+    /// per payload `payload id (16) || block count (u16) || held (u32) ||` per held block
+    /// `index (u16) || chunk (u32 length || bytes)`.
+    ///
+    /// # Errors
+    /// [`PickleError::Crypto`] if `rng` fails; [`PickleError::Malformed`] if a bound does
+    /// not fit 32 bits.
+    pub fn pickle<R: TryCryptoRng + ?Sized>(
+        &self,
+        key: &Secret<32>,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, PickleError> {
+        let to_u32 = |n: usize| u32::try_from(n).map_err(|_| PickleError::Malformed);
+        let mut out = Zeroizing::new(Vec::new());
+        out.put_u8(REASSEMBLER_PICKLE_VERSION);
+        out.put_u32(to_u32(self.max_payloads)?);
+        out.put_u32(to_u32(self.max_blocks)?);
+        out.put_u32(to_u32(self.pending.len())?);
+        for pending in &self.pending {
+            out.put(&pending.payload_id);
+            out.put(&pending.count.to_be_bytes());
+            out.put_u32(to_u32(pending.chunks.len())?);
+            for (index, chunk) in &pending.chunks {
+                out.put(&index.to_be_bytes());
+                out.put_long_bytes(chunk).map_err(malformed)?;
+            }
+        }
+        pickle::seal(key, REASSEMBLER_PICKLE_LABEL, &out, rng)
+    }
+
+    /// Restores a reassembler pickled by [`Reassembler::pickle`].
+    ///
+    /// # Errors
+    /// [`PickleError::Decrypt`] under the wrong key, for another pickle type or for any
+    /// alteration; [`PickleError::Version`]; [`PickleError::Malformed`] for content that
+    /// breaks the reassembler's own rules (bounds, an index past its count, a complete
+    /// payload, indices out of order, trailing bytes). Never panics on arbitrary input.
+    pub fn unpickle(key: &Secret<32>, pickled: &[u8]) -> Result<Self, PickleError> {
+        let plain = pickle::open(key, REASSEMBLER_PICKLE_LABEL, pickled)?;
+        let mut r = Reader::new(&plain);
+        if r.u8().map_err(malformed)? != REASSEMBLER_PICKLE_VERSION {
+            return Err(PickleError::Version);
+        }
+        let max_payloads = r.u32().map_err(malformed)? as usize;
+        let max_blocks = r.u32().map_err(malformed)? as usize;
+        let payloads = r.u32().map_err(malformed)? as usize;
+        if payloads > max_payloads {
+            return Err(PickleError::Malformed);
+        }
+        let mut pending = Vec::new();
+        let mut total = 0usize;
+        for _ in 0..payloads {
+            let payload_id: [u8; PAYLOAD_ID_LEN] = r.array().map_err(malformed)?;
+            let count = u16::from_be_bytes(r.array().map_err(malformed)?);
+            let held = r.u32().map_err(malformed)? as usize;
+            total = total.saturating_add(held);
+            if !(2..=MAX_BLOCKS).contains(&count)
+                || held == 0
+                || held >= usize::from(count)
+                || total > max_blocks
+                || pending.iter().any(|p: &Pending| p.payload_id == payload_id)
+            {
+                return Err(PickleError::Malformed);
+            }
+            let mut chunks = BTreeMap::new();
+            let mut last = None;
+            for _ in 0..held {
+                let index = u16::from_be_bytes(r.array().map_err(malformed)?);
+                if index >= count || last.is_some_and(|l| index <= l) {
+                    return Err(PickleError::Malformed);
+                }
+                last = Some(index);
+                let chunk = r.long_bytes().map_err(malformed)?;
+                chunks.insert(index, Zeroizing::new(chunk.to_vec()));
+            }
+            pending.push(Pending {
+                payload_id,
+                count,
+                chunks,
+            });
+        }
+        r.finish().map_err(malformed)?;
+        Ok(Self {
+            pending,
+            max_payloads,
+            max_blocks,
+        })
     }
 }
