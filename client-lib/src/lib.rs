@@ -8,10 +8,12 @@
 //!    clock, no randomness of its own.
 //! 3. [`store`]: the encrypted local profile.
 //! 4. [`transport`]: the relay client.
-//! 5. `Client`: the façade partner organizations embed.
+//! 5. [`client`]: the [`Client`] façade partner organizations embed (`docs/library.md`).
 #![forbid(unsafe_code)]
 
 pub mod primitives;
 pub mod protocol;
 pub mod store;
 pub mod transport;
+pub mod client;
+pub use client::{Client, ClientError};

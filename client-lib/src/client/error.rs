@@ -1,0 +1,91 @@
+//! The one error type of the [`Client`](super::Client) API.
+
+/// Everything that can go wrong in a [`Client`](super::Client) call.
+///
+/// Messages are fixed strings: they never carry an alias, a mailbox id, a key or any
+/// plaintext, so they can be logged or shown as they are.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// `create` found a profile already in the directory.
+    #[error("a profile already exists in this directory")]
+    ProfileExists,
+    /// `open` found no profile in the directory.
+    #[error("no profile in this directory")]
+    NoProfile,
+    /// The passphrase does not open the profile.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The passphrase was wrong and the failed-unlock limit was reached: the profile has
+    /// been wiped.
+    #[error("wrong passphrase; the failed-unlock limit was reached and the profile was wiped")]
+    ProfileWiped,
+    /// Passphrases must not be empty.
+    #[error("the passphrase is empty")]
+    EmptyPassphrase,
+    /// The duress passphrase and the profile passphrase must differ.
+    #[error("the duress passphrase and the passphrase must differ")]
+    PassphraseConflict,
+    /// The duress alert kit for this many contacts does not fit the key file's duress
+    /// slot; choose fewer contacts.
+    #[error("too many contacts chosen for duress alerts")]
+    TooManyAlertContacts,
+    /// No contact has this label.
+    #[error("no such contact")]
+    UnknownContact,
+    /// Another contact already has this label.
+    #[error("a contact with this label already exists")]
+    LabelTaken,
+    /// The label is empty, too long or contains control characters.
+    #[error("invalid label")]
+    InvalidLabel,
+    /// The invitation code is malformed, has a bad checksum, or is of an unknown version.
+    #[error("invalid invitation code")]
+    InvalidInvitation,
+    /// The invitation has expired.
+    #[error("the invitation has expired")]
+    InvitationExpired,
+    /// The prekey bundle fetched for the invitation failed verification, or does not
+    /// belong to the inviter named in the invitation. Treat this as an attack.
+    #[error("the invitation's key bundle failed verification")]
+    BundleMismatch,
+    /// The invitation's bundle is gone from the relay (used up, expired or deleted).
+    #[error("the invitation is no longer available on the relay")]
+    InvitationUnavailable,
+    /// The typed safety number does not match.
+    #[error("safety number does not match")]
+    SafetyNumberMismatch,
+    /// A relay could not be reached (network error, timeout, or relay overloaded).
+    /// Nothing was lost: queued messages stay in the outbox until the next `sync`.
+    #[error("relay unreachable")]
+    RelayUnreachable,
+    /// The relay refused the request (bad request, limit reached, unknown mailbox).
+    #[error("relay refused the request")]
+    RelayRefused,
+    /// The relay URL is not usable (malformed, or not an allowed scheme).
+    #[error("invalid relay address")]
+    InvalidRelay,
+    /// The profile needs at least one relay.
+    #[error("no relay configured")]
+    NoRelay,
+    /// The message text is empty or too long.
+    #[error("invalid message")]
+    InvalidMessage,
+    /// The contact is not ready for this operation yet (for example rotation before the
+    /// first reply arrived).
+    #[error("the contact is not established yet")]
+    NotEstablished,
+    /// The profile store failed (disk error, corrupt record).
+    #[error("profile storage error")]
+    Storage,
+    /// A cryptographic operation failed (no randomness, corrupt key material).
+    #[error("cryptographic failure")]
+    Crypto,
+    /// An internal invariant broke; the operation was abandoned without side effects
+    /// beyond those already persisted.
+    #[error("internal error")]
+    Internal,
+}
+
+/// Shorthand for `Result<T, ClientError>`.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

@@ -1,0 +1,524 @@
+//! The `Client`: the façade a partner organization embeds, and the CLI's engine.
+//!
+//! A `Client` owns one unlocked profile (an encrypted store in a directory) and talks to
+//! relays through [`crate::transport`]. Every method returns a typed [`ClientError`];
+//! nothing panics across the API. `docs/library.md` walks through the flows; the short
+//! version:
+//!
+//! - [`Client::create_invitation`] publishes a prekey bundle and opens an intake mailbox;
+//!   the returned code is what the other person needs.
+//! - [`Client::accept_invitation`] runs the hybrid X3DH handshake, starts the ratchet and
+//!   sends the inviter a reply mailbox, sealed to the intake mailbox.
+//! - [`Client::sync`] delivers the outbox, fetches and decrypts every mailbox, persists
+//!   before acknowledging, answers new contacts, and deletes expired data.
+//! - [`Client::send`] encrypts into the outbox first, then tries to deliver; an
+//!   unreachable relay means [`SendOutcome::Queued`], never a lost message.
+//!
+//! Concurrency: a `Client` is `Send + Sync`. Network operations (`send`, `sync`, invite,
+//! accept, rotate, duress set-up) run one at a time; read-only calls never wait on the
+//! network.
+
+mod alert;
+mod db;
+mod duress;
+mod error;
+mod invite;
+mod net;
+mod payload;
+mod proto;
+mod records;
+mod rotate;
+mod sync;
+mod types;
+
+pub use crate::store::Passphrase;
+pub use error::{ClientError, Result};
+pub use invite::MAX_INVITATION_SECS;
+pub use types::{
+    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, KdfChoice,
+    ManualClock, MessageKind, MessageView, OpenOptions, SafetyNumberView,
+    SendOutcome, SyncReport, SystemClock, Whoami,
+};
+
+use db::{Db, Tree};
+use net::Net;
+use payload::Payload;
+use records::{
+    ContactRecord, MessageRecord, OutboxItem, ProfileRecord, StoredDirection, StoredKind,
+};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+/// Longest accepted label, in characters.
+const MAX_LABEL_CHARS: usize = 64;
+/// Longest accepted message text, in bytes.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// How many events a slow subscriber may fall behind before it misses some.
+const EVENT_CAPACITY: usize = 256;
+
+/// One unlocked profile. See the [module documentation](self).
+pub struct Client {
+    db: Db,
+    net: Arc<Net>,
+    clock: Arc<dyn Clock>,
+    /// Work that outlives the call that started it (duress alerts); see [`Client::close`].
+    background: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    events: broadcast::Sender<Event>,
+    /// Serializes operations that touch the network.
+    op: tokio::sync::Mutex<()>,
+    /// Serializes read-modify-write of records; never held across an `.await`.
+    records: Mutex<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Client(..)")
+    }
+}
+
+/// Rounds a Unix time down to the minute: the only precision stored or sent.
+pub(crate) fn coarse(t: u64) -> u64 {
+    t - t % 60
+}
+
+fn check_label(label: &str) -> Result<()> {
+    let chars = label.chars().count();
+    if chars == 0 || chars > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+        return Err(ClientError::InvalidLabel);
+    }
+    if label.trim() != label {
+        return Err(ClientError::InvalidLabel);
+    }
+    Ok(())
+}
+
+impl Client {
+    /// Creates a new profile in `dir` (which must not hold one), with a fresh identity.
+    ///
+    /// # Errors
+    /// [`ClientError::ProfileExists`], [`ClientError::NoRelay`],
+    /// [`ClientError::InvalidRelay`], [`ClientError::Storage`], [`ClientError::Crypto`].
+    pub async fn create(dir: &Path, passphrase: &Passphrase, opts: CreateOptions) -> Result<Self> {
+        if opts.relays.is_empty() {
+            return Err(ClientError::NoRelay);
+        }
+        for relay in &opts.relays {
+            net::check_url(relay)?;
+        }
+        if Db::exists(dir) {
+            return Err(ClientError::ProfileExists);
+        }
+        let net = Net::new(opts.transport.clone(), opts.proxy.as_deref())?;
+        let db = Db::create(dir, passphrase, opts.kdf).await?;
+        let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let client = Self::assemble(db, net, clock);
+        client.init_profile(opts.name.clone(), opts.relays.clone())?;
+        Ok(client)
+    }
+
+    /// Opens the profile in `dir`.
+    ///
+    /// If `passphrase` is the duress passphrase, the store has already destroyed the real
+    /// profile; this call then initializes an empty profile with the same name and relays,
+    /// sends each duress alert it can (silently ignoring unreachable relays, for at most a
+    /// few seconds), and returns it. The caller cannot tell the two cases apart.
+    ///
+    /// # Errors
+    /// [`ClientError::NoProfile`], [`ClientError::WrongPassphrase`],
+    /// [`ClientError::InvalidRelay`], [`ClientError::Storage`].
+    pub async fn open(dir: &Path, passphrase: &Passphrase, opts: OpenOptions) -> Result<Self> {
+        if !Db::exists(dir) {
+            return Err(ClientError::NoProfile);
+        }
+        let net = Net::new(opts.transport.clone(), opts.proxy.as_deref())?;
+        let (db, duress_payload) = Db::open(dir, passphrase).await?;
+        let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let client = Self::assemble(db, net, clock);
+        match duress_payload {
+            Some(payload) => client.become_decoy(&payload).await?,
+            None => {
+                if client.db.get::<ProfileRecord>(Tree::Meta, db::PROFILE_KEY)?.is_none() {
+                    // An empty store (a decoy opened again): give it an identity.
+                    client.init_profile(String::new(), Vec::new())?;
+                }
+            }
+        }
+        Ok(client)
+    }
+
+    /// True when `dir` holds a profile.
+    pub fn profile_exists(dir: &Path) -> bool {
+        Db::exists(dir)
+    }
+
+    /// Destroys the profile in `dir` at once: the key file first (so the rest is
+    /// unreadable immediately), then everything else. No passphrase needed.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`] if the files could not be removed.
+    pub fn panic_wipe(dir: &Path) -> Result<()> {
+        Db::panic_wipe(dir)
+    }
+
+    fn assemble(db: Db, net: Net, clock: Arc<dyn Clock>) -> Self {
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        Self {
+            db,
+            net: Arc::new(net),
+            clock,
+            background: Mutex::new(None),
+            events,
+            op: tokio::sync::Mutex::new(()),
+            records: Mutex::new(()),
+        }
+    }
+
+    fn init_profile(&self, name: String, relays: Vec<String>) -> Result<()> {
+        let identity = proto::new_identity()?;
+        let record = ProfileRecord {
+            name,
+            relays,
+            identity,
+            next_label: 1,
+        };
+        self.db.put(Tree::Meta, db::PROFILE_KEY, &record, None)
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.records.lock().map_err(|_| ClientError::Internal)
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    pub(crate) fn profile(&self) -> Result<ProfileRecord> {
+        self.db
+            .get(Tree::Meta, db::PROFILE_KEY)?
+            .ok_or(ClientError::Storage)
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// The profile's name, identity fingerprint and relays.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`].
+    pub fn whoami(&self) -> Result<Whoami> {
+        let profile = self.profile()?;
+        Ok(Whoami {
+            name: profile.name.clone(),
+            fingerprint: proto::fingerprint(&profile.identity)?,
+            relays: profile.relays.clone(),
+        })
+    }
+
+    /// A receiver of every [`Event`] from now on (messages, new contacts, alerts).
+    /// Events are produced by [`Client::sync`].
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    // ---- contacts ----------------------------------------------------------------
+
+    pub(crate) fn all_contacts(&self) -> Result<Vec<ContactRecord>> {
+        Ok(self
+            .db
+            .all::<ContactRecord>(Tree::Contacts)?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect())
+    }
+
+    pub(crate) fn contact_by_label(&self, label: &str) -> Result<ContactRecord> {
+        self.all_contacts()?
+            .into_iter()
+            .find(|c| c.label == label)
+            .ok_or(ClientError::UnknownContact)
+    }
+
+    pub(crate) fn contact_by_id(&self, id: u64) -> Result<Option<ContactRecord>> {
+        self.db.get(Tree::Contacts, &id.to_be_bytes())
+    }
+
+    pub(crate) fn save_contact(&self, contact: &ContactRecord) -> Result<()> {
+        self.db
+            .put(Tree::Contacts, &contact.id.to_be_bytes(), contact, None)
+    }
+
+    fn summary(contact: &ContactRecord) -> ContactSummary {
+        ContactSummary {
+            label: contact.label.clone(),
+            verified: contact.verified,
+            receives_duress_alerts: contact.receives_alerts,
+            established: contact.established(),
+            timer: contact.timer,
+            relay: contact
+                .incoming
+                .last()
+                .map(|m| m.relay.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Every contact, sorted by label.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`].
+    pub fn contacts(&self) -> Result<Vec<ContactSummary>> {
+        let mut all: Vec<ContactSummary> = self.all_contacts()?.iter().map(Self::summary).collect();
+        all.sort_by(|a, b| a.label.cmp(&b.label));
+        Ok(all)
+    }
+
+    /// Renames a contact. New contacts from invitations arrive with a provisional label
+    /// (`new-1`, `new-2`, …); the inviter names them here. Labels stay on this device.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::InvalidLabel`],
+    /// [`ClientError::LabelTaken`], [`ClientError::Storage`].
+    pub fn rename_contact(&self, label: &str, new_label: &str) -> Result<()> {
+        check_label(new_label)?;
+        let _guard = self.lock()?;
+        if label != new_label && self.contact_by_label(new_label).is_ok() {
+            return Err(ClientError::LabelTaken);
+        }
+        let mut contact = self.contact_by_label(label)?;
+        contact.label = new_label.to_owned();
+        self.save_contact(&contact)
+    }
+
+    /// Forgets a contact: its session, its messages and (best effort, on the next sync)
+    /// nothing more is read from its mailboxes. Mailboxes are destroyed on the relay now if
+    /// it is reachable.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::Storage`].
+    pub async fn remove_contact(&self, label: &str) -> Result<()> {
+        let _op = self.op.lock().await;
+        let contact = {
+            let _guard = self.lock()?;
+            let contact = self.contact_by_label(label)?;
+            self.db.remove(Tree::Contacts, &contact.id.to_be_bytes())?;
+            self.delete_messages_of(contact.id)?;
+            self.delete_outbox_of(contact.id)?;
+            contact
+        };
+        for mailbox in &contact.incoming {
+            let _ = self.net.destroy(mailbox).await;
+        }
+        Ok(())
+    }
+
+    /// The safety number shared with a contact. Compare it with the contact in person or
+    /// over a trusted channel, then call [`Client::confirm_verified`].
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::Storage`], [`ClientError::Crypto`].
+    pub fn safety_number(&self, contact: &str) -> Result<SafetyNumberView> {
+        let profile = self.profile()?;
+        let contact = self.contact_by_label(contact)?;
+        proto::safety_number(&profile.identity, contact.peer_identity.as_bytes())
+    }
+
+    /// Marks a contact verified if `entered` (the safety number as the contact read it
+    /// out, in any spacing, or its compact form) matches; compares in constant time.
+    ///
+    /// # Errors
+    /// [`ClientError::SafetyNumberMismatch`] (nothing changes), [`ClientError::UnknownContact`],
+    /// [`ClientError::Storage`].
+    pub fn confirm_verified(&self, contact: &str, entered: &str) -> Result<()> {
+        use subtle::ConstantTimeEq;
+        let view = self.safety_number(contact)?;
+        let digits_only = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_digit).collect() };
+        let expected_digits = digits_only(view.digits());
+        let entered_digits = digits_only(entered);
+        let by_digits = entered.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_whitespace() || b == b'-')
+            && entered_digits.len() == expected_digits.len()
+            && bool::from(entered_digits.as_slice().ct_eq(expected_digits.as_slice()));
+        let trimmed = entered.trim().as_bytes();
+        let compact = view.compact().as_bytes();
+        let by_compact = trimmed.len() == compact.len() && bool::from(trimmed.ct_eq(compact));
+        if !(by_digits || by_compact) {
+            return Err(ClientError::SafetyNumberMismatch);
+        }
+        let _guard = self.lock()?;
+        let mut record = self.contact_by_label(contact)?;
+        record.verified = true;
+        self.save_contact(&record)
+    }
+
+    // ---- messages ----------------------------------------------------------------
+
+    /// Encrypts `payload` for `contact` (advancing and persisting its ratchet) and queues
+    /// the envelopes in the outbox. Call with the records lock held.
+    pub(crate) fn enqueue(&self, contact: &mut ContactRecord, payload: &Payload) -> Result<Vec<u64>> {
+        let (targets, envelopes) = proto::seal_for(contact, payload)?;
+        let mut seqs = Vec::with_capacity(envelopes.len());
+        // The session advanced: persist it before anything can be sent with it.
+        self.save_contact(contact)?;
+        for envelope in envelopes {
+            let seq = self.db.next_seq()?;
+            let item = OutboxItem {
+                contact: contact.id,
+                to: targets.to.clone(),
+                envelope: envelope.into(),
+                initial: targets.initial,
+            };
+            self.db.put(Tree::Outbox, &seq.to_be_bytes(), &item, None)?;
+            seqs.push(seq);
+        }
+        Ok(seqs)
+    }
+
+    pub(crate) fn expiry_for(&self, contact: &ContactRecord, at: u64) -> Option<u64> {
+        contact.timer.map(|t| at.saturating_add(t))
+    }
+
+    pub(crate) fn store_message(&self, key: &[u8], record: &MessageRecord) -> Result<()> {
+        self.db.put(Tree::Messages, key, record, record.expires_at)
+    }
+
+    /// Sends a text message. The envelopes are written to the outbox before any network
+    /// call, then delivered.
+    ///
+    /// Returns [`SendOutcome::Queued`] if the relay was unreachable: the message waits in
+    /// the outbox and the next [`Client::sync`] delivers it.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::InvalidMessage`] (empty or longer
+    /// than [`MAX_TEXT_BYTES`]), [`ClientError::Storage`], [`ClientError::Crypto`].
+    pub async fn send(&self, contact: &str, text: &str) -> Result<SendOutcome> {
+        if text.is_empty() || text.len() > MAX_TEXT_BYTES {
+            return Err(ClientError::InvalidMessage);
+        }
+        let _op = self.op.lock().await;
+        let seqs = {
+            let _guard = self.lock()?;
+            let mut record = self.contact_by_label(contact)?;
+            let at = coarse(self.now());
+            let seqs = self.enqueue(
+                &mut record,
+                &Payload::Text {
+                    body: text.to_owned(),
+                    sent_at: at,
+                },
+            )?;
+            let message = MessageRecord {
+                contact: record.id,
+                direction: StoredDirection::Out,
+                kind: StoredKind::Text,
+                text: text.to_owned(),
+                at,
+                expires_at: self.expiry_for(&record, at),
+                order: self.db.next_seq()?,
+            };
+            let mut key = record.id.to_be_bytes().to_vec();
+            key.extend_from_slice(&message.order.to_be_bytes());
+            self.store_message(&key, &message)?;
+            seqs
+        };
+        let flushed = self.flush_outbox().await?;
+        if seqs.iter().all(|s| flushed.delivered.contains(s)) {
+            Ok(SendOutcome::Delivered)
+        } else {
+            Ok(SendOutcome::Queued)
+        }
+    }
+
+    /// Stored messages, oldest first: all of them, or one contact's. Expired messages are
+    /// deleted first.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::Storage`].
+    pub fn inbox(&self, contact: Option<&str>) -> Result<Vec<MessageView>> {
+        let now = self.now();
+        let _ = self.db.purge_expired(now);
+        let contacts = self.all_contacts()?;
+        let only = match contact {
+            Some(label) => Some(
+                contacts
+                    .iter()
+                    .find(|c| c.label == label)
+                    .map(|c| c.id)
+                    .ok_or(ClientError::UnknownContact)?,
+            ),
+            None => None,
+        };
+        let mut messages: Vec<MessageRecord> = self
+            .db
+            .all::<MessageRecord>(Tree::Messages)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .filter(|m| only.is_none_or(|id| m.contact == id))
+            .filter(|m| m.expires_at.is_none_or(|e| e > now))
+            .collect();
+        messages.sort_by_key(|m| (m.at, m.order));
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| {
+                let label = contacts.iter().find(|c| c.id == m.contact)?.label.clone();
+                Some(MessageView {
+                    contact: label,
+                    direction: match m.direction {
+                        StoredDirection::In => Direction::Incoming,
+                        StoredDirection::Out => Direction::Outgoing,
+                    },
+                    kind: match m.kind {
+                        StoredKind::Text => MessageKind::Text,
+                        StoredKind::Alert => MessageKind::DuressAlert,
+                    },
+                    text: m.text.clone(),
+                    at: m.at,
+                    expires_at: m.expires_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Sets the disappearing-message timer for a conversation (`None` turns it off).
+    /// Messages stored from now on, sent or received, are deleted `secs` after their time.
+    /// The contact is told (through the ratchet, on the next send or sync) so its copies
+    /// disappear too.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::Storage`], [`ClientError::Crypto`].
+    pub fn set_timer(&self, contact: &str, secs: Option<u64>) -> Result<()> {
+        let _guard = self.lock()?;
+        let mut record = self.contact_by_label(contact)?;
+        record.timer = secs.filter(|s| *s > 0);
+        let secs = record.timer;
+        self.enqueue(&mut record, &Payload::Timer { secs })?;
+        Ok(())
+    }
+
+    fn delete_messages_of(&self, contact: u64) -> Result<()> {
+        for (key, m) in self.db.all::<MessageRecord>(Tree::Messages)? {
+            if m.contact == contact {
+                self.db.remove(Tree::Messages, &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_outbox_of(&self, contact: u64) -> Result<()> {
+        for (key, item) in self.db.all::<OutboxItem>(Tree::Outbox)? {
+            if item.contact == contact {
+                self.db.remove(Tree::Outbox, &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes the profile passphrase.
+    ///
+    /// # Errors
+    /// [`ClientError::WrongPassphrase`] if `old` is wrong, [`ClientError::Storage`].
+    pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase) -> Result<()> {
+        self.db.change_passphrase(old, new)
+    }
+}

@@ -1,0 +1,236 @@
+//! What the `Client` keeps in the encrypted store, one serde type per record.
+//!
+//! Protocol objects (identity, sessions, prekeys) are kept as the protocol layer's own
+//! pickles, as opaque bytes, so a change in their format is the protocol's business.
+//! These records are never written anywhere but the store, which encrypts keys and
+//! values; secret fields still zeroize on drop and never print.
+
+use super::payload::MailboxAddress;
+use corridor_wire::api::{BundleId, DepositCredential, DepositId, ReadId};
+use corridor_wire::b64::Blob;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Secret bytes inside a record: zeroized on drop, redacted `Debug`, base64 in the
+/// (encrypted) record.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretBytes(redacted)")
+    }
+}
+
+impl Serialize for SecretBytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = zeroize::Zeroizing::new(data_encoding::BASE64URL_NOPAD.encode(&self.0));
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+        data_encoding::BASE64URL_NOPAD
+            .decode(text.as_bytes())
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// The profile's own settings and identity. One per store.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ProfileRecord {
+    pub(crate) name: String,
+    pub(crate) relays: Vec<String>,
+    /// The identity's pickle.
+    pub(crate) identity: SecretBytes,
+    /// Counter for provisional labels (`new-1`, `new-2`, …).
+    pub(crate) next_label: u64,
+}
+
+/// A mailbox this profile reads from.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct OwnedMailbox {
+    pub(crate) relay: String,
+    pub(crate) read_id: ReadId,
+    pub(crate) deposit_id: DepositId,
+    pub(crate) credential: DepositCredential,
+    /// Seed of the mailbox's own Ed25519 auth key.
+    pub(crate) auth_seed: SecretBytes,
+    /// Set when a newer mailbox replaced this one: it is still read until the peer's
+    /// first message arrives on the newer one, or until this deadline (Unix seconds).
+    pub(crate) retire_by: Option<u64>,
+    /// The peer was given a duress alert key while this was the current mailbox: its
+    /// alert kit points here, so the mailbox is kept (and read for alerts) after rotation.
+    pub(crate) keep_for_alerts: bool,
+}
+
+impl OwnedMailbox {
+    pub(crate) fn address(&self) -> MailboxAddress {
+        MailboxAddress {
+            relay: self.relay.clone(),
+            deposit_id: self.deposit_id,
+            credential: self.credential,
+        }
+    }
+}
+
+/// The initiator's state until the first reply: every message goes to the inviter's
+/// intake mailbox as an initial envelope repeating the handshake header.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PendingInitial {
+    /// The encoded handshake header.
+    pub(crate) header: Blob,
+    /// The invitation's seal public key.
+    pub(crate) seal_key: [u8; 32],
+    pub(crate) intake: MailboxAddress,
+}
+
+/// Where a responder-side contact came from.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Origin {
+    pub(crate) invitation: u64,
+    /// The initiator's handshake ephemeral key: repeats carry it.
+    pub(crate) ephemeral: [u8; 32],
+    /// A message from the contact arrived on one of our own mailboxes for it: it no
+    /// longer writes to the intake mailbox.
+    pub(crate) heard_direct: bool,
+}
+
+/// One received block of a payload that spans several envelopes.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PendingBlock {
+    pub(crate) payload_id: [u8; 16],
+    pub(crate) index: u16,
+    pub(crate) count: u16,
+    pub(crate) chunk: SecretBytes,
+}
+
+/// One contact.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ContactRecord {
+    pub(crate) id: u64,
+    pub(crate) label: String,
+    /// The contact's encoded public identity.
+    pub(crate) peer_identity: Blob,
+    /// The ratchet session's pickle.
+    pub(crate) session: SecretBytes,
+    /// Blocks of payloads not yet complete (multi-block payloads), persisted with the
+    /// session they advanced so an acknowledged block is never lost.
+    pub(crate) pending_blocks: Vec<PendingBlock>,
+    pub(crate) verified: bool,
+    /// This contact receives our duress alert.
+    pub(crate) receives_alerts: bool,
+    /// Keys this contact gave us to recognize its duress alerts.
+    pub(crate) alert_keys: Vec<SecretBytes>,
+    pub(crate) timer: Option<u64>,
+    /// Where messages to the contact go, once established.
+    pub(crate) outgoing: Option<MailboxAddress>,
+    pub(crate) pending_initial: Option<PendingInitial>,
+    /// Mailboxes we read the contact's messages from, oldest first; the last is current.
+    pub(crate) incoming: Vec<OwnedMailbox>,
+    pub(crate) origin: Option<Origin>,
+}
+
+impl ContactRecord {
+    pub(crate) fn established(&self) -> bool {
+        self.pending_initial.is_none() && self.outgoing.is_some()
+    }
+}
+
+/// An invitation this profile issued.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct InvitationRecord {
+    pub(crate) id: u64,
+    pub(crate) standing: bool,
+    pub(crate) max_uses: Option<u32>,
+    pub(crate) uses: u32,
+    pub(crate) expires_at: u64,
+    pub(crate) intake: OwnedMailbox,
+    pub(crate) bundle_relay: String,
+    pub(crate) bundle_id: BundleId,
+    pub(crate) bundle_auth_seed: SecretBytes,
+    /// The bundle is still published.
+    pub(crate) bundle_live: bool,
+    /// The invitation's X25519 seal secret.
+    pub(crate) seal_secret: SecretBytes,
+    /// The prekey secrets' pickle.
+    pub(crate) prekeys: SecretBytes,
+    /// Contacts made through this invitation, by handshake ephemeral key.
+    pub(crate) responders: Vec<([u8; 32], u64)>,
+}
+
+impl InvitationRecord {
+    /// No new person may use it.
+    pub(crate) fn exhausted(&self) -> bool {
+        if !self.standing {
+            return self.uses >= 1;
+        }
+        self.max_uses.is_some_and(|max| self.uses >= max)
+    }
+}
+
+/// One envelope waiting to be deposited.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct OutboxItem {
+    pub(crate) contact: u64,
+    pub(crate) to: MailboxAddress,
+    pub(crate) envelope: Blob,
+    /// Sealed to an intake mailbox: not re-addressed when the contact moves.
+    pub(crate) initial: bool,
+}
+
+/// Which way a stored message went.
+#[derive(Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) enum StoredDirection {
+    In,
+    Out,
+}
+
+/// What a stored message is.
+#[derive(Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) enum StoredKind {
+    Text,
+    Alert,
+}
+
+/// One stored message.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct MessageRecord {
+    pub(crate) contact: u64,
+    pub(crate) direction: StoredDirection,
+    pub(crate) kind: StoredKind,
+    pub(crate) text: String,
+    pub(crate) at: u64,
+    pub(crate) expires_at: Option<u64>,
+    /// Orders messages that share a minute.
+    pub(crate) order: u64,
+}
+
+/// Where a duress alert goes: one per contact marked to receive alerts.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AlertKitEntry {
+    pub(crate) to: MailboxAddress,
+    pub(crate) key: SecretBytes,
+}
+
+/// The duress slot's payload: what the decoy profile looks like, and where alerts go.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct DuressKit {
+    pub(crate) name: String,
+    pub(crate) relays: Vec<String>,
+    pub(crate) alerts: Vec<AlertKitEntry>,
+}

@@ -1,0 +1,569 @@
+//! `sync`: deliver the outbox, drain every mailbox, answer new contacts, retire old
+//! mailboxes, purge expired data.
+//!
+//! Ordering rule: an envelope is acknowledged on the relay only after everything it
+//! changed (session state, message, contact) is persisted. A crash in between only causes
+//! the envelope to be fetched again; the ratchet rejects the duplicate, and a message
+//! record is keyed by the envelope's hash so it is never stored twice.
+
+use super::db::Tree;
+use super::net::DepositFailure;
+use super::payload::Payload;
+use super::records::{
+    ContactRecord, InvitationRecord, MessageRecord, OutboxItem, OwnedMailbox, StoredDirection,
+    StoredKind,
+};
+use super::{Client, Event, Result, SyncReport, alert, coarse, proto};
+use std::collections::HashSet;
+
+/// At most this many fetch rounds per mailbox and sync, so a flooded mailbox cannot keep
+/// a sync running forever.
+const MAX_ROUNDS: usize = 64;
+/// Alert keys kept per contact (the newest ones).
+const MAX_ALERT_KEYS: usize = 4;
+
+/// What one outbox flush did.
+#[derive(Default)]
+pub(crate) struct Flushed {
+    pub(crate) delivered: HashSet<u64>,
+    pub(crate) pending: usize,
+    pub(crate) undeliverable: usize,
+    pub(crate) unreachable: HashSet<String>,
+}
+
+/// Which mailbox an envelope came from.
+#[derive(Clone, Copy)]
+enum Source {
+    Intake { invitation: u64 },
+    Contact { contact: u64, mailbox: [u8; 16] },
+}
+
+/// What happened to one envelope; every outcome is acknowledged.
+enum Outcome {
+    Handled,
+    Rejected,
+}
+
+impl Client {
+    /// Deposits every outbox envelope whose relay answers, oldest first. An envelope
+    /// leaves the outbox only after the relay confirmed it stored it.
+    pub(crate) async fn flush_outbox(&self) -> Result<Flushed> {
+        let mut flushed = Flushed::default();
+        let mut items = self.db.all::<OutboxItem>(Tree::Outbox)?;
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, item) in items {
+            let Ok(seq_bytes) = <[u8; 8]>::try_from(key.as_slice()) else {
+                continue;
+            };
+            let seq = u64::from_be_bytes(seq_bytes);
+            if flushed.unreachable.contains(&item.to.relay) {
+                flushed.pending += 1;
+                continue;
+            }
+            match self.net.deposit(&item.to, item.envelope.as_bytes()).await {
+                Ok(()) => {
+                    let _guard = self.lock()?;
+                    self.db.remove(Tree::Outbox, &key)?;
+                    flushed.delivered.insert(seq);
+                }
+                Err(DepositFailure::Later) => {
+                    // Keep order per relay: nothing more goes there in this flush.
+                    flushed.unreachable.insert(item.to.relay.clone());
+                    flushed.pending += 1;
+                }
+                Err(DepositFailure::Gone) => {
+                    let _guard = self.lock()?;
+                    self.db.remove(Tree::Outbox, &key)?;
+                    flushed.undeliverable += 1;
+                }
+            }
+        }
+        Ok(flushed)
+    }
+
+    /// Delivers the outbox, then fetches, decrypts, persists and acknowledges everything
+    /// waiting in every mailbox of this profile; answers people who used an invitation;
+    /// retires rotated mailboxes; deletes expired messages and invitations.
+    ///
+    /// Unreachable relays are not an error: they are counted in
+    /// [`SyncReport::unreachable_relays`], and whatever was to be sent stays in the outbox
+    /// ([`SyncReport::outbox_pending`]).
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`] or [`ClientError::Crypto`] for local failures; envelopes
+    /// not yet persisted are then not acknowledged, so nothing is lost.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        let _op = self.op.lock().await;
+        let mut report = SyncReport::default();
+        let mut unreachable: HashSet<String> = HashSet::new();
+
+        let first = self.flush_outbox().await?;
+        report.sent += first.delivered.len();
+        report.undeliverable += first.undeliverable;
+        unreachable.extend(first.unreachable);
+
+        let now = self.now();
+        let invitations: Vec<InvitationRecord> = self
+            .db
+            .all::<InvitationRecord>(Tree::Invitations)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        for invitation in &invitations {
+            if invitation.expires_at <= now {
+                continue;
+            }
+            let source = Source::Intake {
+                invitation: invitation.id,
+            };
+            self.drain(&invitation.intake, source, &mut report, &mut unreachable)
+                .await?;
+        }
+
+        for contact in self.all_contacts()? {
+            for mailbox in &contact.incoming {
+                let source = Source::Contact {
+                    contact: contact.id,
+                    mailbox: mailbox.deposit_id.0,
+                };
+                self.drain(mailbox, source, &mut report, &mut unreachable)
+                    .await?;
+            }
+        }
+
+        self.give_new_contacts_a_mailbox(&mut unreachable).await?;
+        self.close_used_invitations(&mut unreachable).await?;
+        self.retire_mailboxes(&mut report, &mut unreachable).await?;
+
+        let second = self.flush_outbox().await?;
+        report.sent += second.delivered.len();
+        report.undeliverable += second.undeliverable;
+        report.outbox_pending = second.pending;
+        unreachable.extend(second.unreachable);
+        report.unreachable_relays = unreachable.len();
+
+        let _ = self.db.purge_expired(self.now());
+        Ok(report)
+    }
+
+    /// Fetches, processes and acknowledges one mailbox until it is empty.
+    async fn drain(
+        &self,
+        mailbox: &OwnedMailbox,
+        source: Source,
+        report: &mut SyncReport,
+        unreachable: &mut HashSet<String>,
+    ) -> Result<()> {
+        if unreachable.contains(&mailbox.relay) {
+            return Ok(());
+        }
+        for _ in 0..MAX_ROUNDS {
+            let messages = match self.net.fetch(mailbox, 0).await {
+                Ok(messages) => messages,
+                Err(e) => {
+                    if e.is_transient() {
+                        unreachable.insert(mailbox.relay.clone());
+                    }
+                    return Ok(());
+                }
+            };
+            if messages.is_empty() {
+                return Ok(());
+            }
+            let mut seqs = Vec::with_capacity(messages.len());
+            for message in &messages {
+                match self.process(source, &message.envelope[..], report)? {
+                    Outcome::Handled => {}
+                    Outcome::Rejected => report.rejected += 1,
+                }
+                seqs.push(message.seq);
+            }
+            if let Err(e) = self.net.ack(mailbox, &seqs).await {
+                if e.is_transient() {
+                    unreachable.insert(mailbox.relay.clone());
+                }
+                // Not acknowledged: fetched again next time, rejected as duplicates.
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&self, source: Source, envelope: &[u8], report: &mut SyncReport) -> Result<Outcome> {
+        let mut events = Vec::new();
+        let outcome = {
+            let _guard = self.lock()?;
+            match source {
+                Source::Intake { invitation } => {
+                    self.process_intake(invitation, envelope, report, &mut events)?
+                }
+                Source::Contact { contact, mailbox } => {
+                    self.process_contact(contact, mailbox, envelope, report, &mut events)?
+                }
+            }
+        };
+        for event in events {
+            self.emit(event);
+        }
+        Ok(outcome)
+    }
+
+    fn process_contact(
+        &self,
+        contact_id: u64,
+        mailbox: [u8; 16],
+        envelope: &[u8],
+        report: &mut SyncReport,
+        events: &mut Vec<Event>,
+    ) -> Result<Outcome> {
+        let Some(mut contact) = self.contact_by_id(contact_id)? else {
+            return Ok(Outcome::Rejected);
+        };
+        let index = contact
+            .incoming
+            .iter()
+            .position(|m| m.deposit_id.0 == mailbox);
+        match proto::open_message(&mut contact, envelope) {
+            Ok(opened) => {
+                if let Some(origin) = contact.origin.as_mut() {
+                    origin.heard_direct = true;
+                }
+                if let Some(index) = index {
+                    // The peer writes to this mailbox now: older ones can go.
+                    for older in contact.incoming.iter_mut().take(index) {
+                        if older.retire_by.is_some() {
+                            older.retire_by = Some(0);
+                        }
+                    }
+                }
+                if let Some(bytes) = opened {
+                    self.handle_payload(&mut contact, &bytes, envelope, index, report, events)?;
+                }
+                self.save_contact(&contact)?;
+                Ok(Outcome::Handled)
+            }
+            Err(_) => {
+                let alerted = contact
+                    .alert_keys
+                    .iter()
+                    .any(|key| alert::is_alert(key.expose(), envelope));
+                if !alerted {
+                    return Ok(Outcome::Rejected);
+                }
+                let at = coarse(self.now());
+                let record = MessageRecord {
+                    contact: contact.id,
+                    direction: StoredDirection::In,
+                    kind: StoredKind::Alert,
+                    text: String::new(),
+                    at,
+                    expires_at: None,
+                    order: self.db.next_seq()?,
+                };
+                self.store_message(&message_key(contact.id, envelope), &record)?;
+                report.duress_alerts += 1;
+                events.push(Event::DuressAlert {
+                    contact: contact.label.clone(),
+                });
+                Ok(Outcome::Handled)
+            }
+        }
+    }
+
+    fn process_intake(
+        &self,
+        invitation_id: u64,
+        envelope: &[u8],
+        report: &mut SyncReport,
+        events: &mut Vec<Event>,
+    ) -> Result<Outcome> {
+        let key = invitation_id.to_be_bytes();
+        let Some(mut invitation) = self.db.get::<InvitationRecord>(Tree::Invitations, &key)?
+        else {
+            return Ok(Outcome::Rejected);
+        };
+        let Ok(initial) = proto::open_initial(&invitation.seal_secret, envelope) else {
+            return Ok(Outcome::Rejected);
+        };
+        let known = invitation
+            .responders
+            .iter()
+            .find(|(eph, _)| *eph == initial.ephemeral)
+            .map(|(_, id)| *id);
+        if let Some(contact_id) = known {
+            // A repeat: the initiator has not heard back yet and still writes here.
+            let Some(mut contact) = self.contact_by_id(contact_id)? else {
+                return Ok(Outcome::Rejected);
+            };
+            let Ok(opened) = proto::open_message(&mut contact, &initial.inner) else {
+                return Ok(Outcome::Rejected);
+            };
+            if let Some(bytes) = opened {
+                self.handle_payload(&mut contact, &bytes, envelope, None, report, events)?;
+            }
+            self.save_contact(&contact)?;
+            return Ok(Outcome::Handled);
+        }
+        if invitation.exhausted() || invitation.expires_at <= self.now() {
+            return Ok(Outcome::Rejected);
+        }
+        let mut profile = self.profile()?;
+        let Ok(responded) = proto::respond(&profile.identity, &invitation.prekeys, &initial)
+        else {
+            return Ok(Outcome::Rejected);
+        };
+        let mut contact = ContactRecord {
+            id: self.db.next_seq()?,
+            label: format!("new-{}", profile.next_label),
+            peer_identity: responded.peer_identity.into(),
+            session: responded.session,
+            pending_blocks: Vec::new(),
+            verified: false,
+            receives_alerts: false,
+            alert_keys: Vec::new(),
+            timer: None,
+            outgoing: None,
+            pending_initial: None,
+            incoming: Vec::new(),
+            origin: Some(super::records::Origin {
+                invitation: invitation.id,
+                ephemeral: initial.ephemeral,
+                heard_direct: false,
+            }),
+        };
+        // The first payload must be the initiator's reply mailbox; anything else is not
+        // a contact we answer.
+        let Ok(Some(bytes)) = proto::open_message(&mut contact, &initial.inner) else {
+            return Ok(Outcome::Rejected);
+        };
+        let Ok(Payload::MailboxUpdate { mailbox }) = Payload::decode(&bytes) else {
+            return Ok(Outcome::Rejected);
+        };
+        contact.outgoing = Some(mailbox);
+        while self.contact_by_label(&contact.label).is_ok() {
+            profile.next_label += 1;
+            contact.label = format!("new-{}", profile.next_label);
+        }
+        profile.next_label += 1;
+        self.save_contact(&contact)?;
+        invitation.uses = invitation.uses.saturating_add(1);
+        invitation.prekeys = responded.prekeys;
+        invitation.responders.push((initial.ephemeral, contact.id));
+        self.db.put(Tree::Invitations, &key, &invitation, None)?;
+        self.db.put(Tree::Meta, super::db::PROFILE_KEY, &profile, None)?;
+        report.new_contacts.push(contact.label.clone());
+        events.push(Event::ContactAdded {
+            contact: contact.label.clone(),
+        });
+        Ok(Outcome::Handled)
+    }
+
+    fn handle_payload(
+        &self,
+        contact: &mut ContactRecord,
+        bytes: &[u8],
+        envelope: &[u8],
+        mailbox_index: Option<usize>,
+        report: &mut SyncReport,
+        events: &mut Vec<Event>,
+    ) -> Result<()> {
+        let Ok(payload) = Payload::decode(bytes) else {
+            report.rejected += 1;
+            return Ok(());
+        };
+        let label = contact.label.clone();
+        match payload {
+            Payload::Text { body, .. } => {
+                // The receive time, not the sender's claim: coarse and local.
+                let at = coarse(self.now());
+                let record = MessageRecord {
+                    contact: contact.id,
+                    direction: StoredDirection::In,
+                    kind: StoredKind::Text,
+                    text: body,
+                    at,
+                    expires_at: self.expiry_for(contact, at),
+                    order: self.db.next_seq()?,
+                };
+                self.store_message(&message_key(contact.id, envelope), &record)?;
+                report.messages += 1;
+                events.push(Event::MessageReceived { contact: label });
+            }
+            Payload::MailboxUpdate { mailbox } => {
+                if contact.pending_initial.take().is_some() {
+                    contact.outgoing = Some(mailbox);
+                    events.push(Event::ContactEstablished { contact: label });
+                } else {
+                    contact.outgoing = Some(mailbox.clone());
+                    self.readdress_outbox(contact.id, &mailbox)?;
+                    events.push(Event::MailboxRotated { contact: label });
+                }
+            }
+            Payload::DuressAlertKey { key } => {
+                contact
+                    .alert_keys
+                    .push(super::records::SecretBytes::new(key.0.to_vec()));
+                let excess = contact.alert_keys.len().saturating_sub(MAX_ALERT_KEYS);
+                contact.alert_keys.drain(..excess);
+                if let Some(mailbox) = mailbox_index.and_then(|i| contact.incoming.get_mut(i)) {
+                    mailbox.keep_for_alerts = true;
+                }
+            }
+            Payload::Timer { secs } => {
+                contact.timer = secs;
+                events.push(Event::TimerChanged {
+                    contact: label,
+                    secs,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn readdress_outbox(&self, contact: u64, to: &super::payload::MailboxAddress) -> Result<()> {
+        for (key, mut item) in self.db.all::<OutboxItem>(Tree::Outbox)? {
+            if item.contact == contact && !item.initial {
+                item.to = to.clone();
+                self.db.put(Tree::Outbox, &key, &item, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A contact that arrived through an invitation gets its own mailbox for the
+    /// initiator → us direction, announced through the ratchet (our first reply).
+    async fn give_new_contacts_a_mailbox(&self, unreachable: &mut HashSet<String>) -> Result<()> {
+        let profile = self.profile()?;
+        let Some(relay) = profile.relays.first() else {
+            return Ok(());
+        };
+        if unreachable.contains(relay) {
+            return Ok(());
+        }
+        let waiting: Vec<u64> = self
+            .all_contacts()?
+            .into_iter()
+            .filter(|c| c.origin.is_some() && c.incoming.is_empty())
+            .map(|c| c.id)
+            .collect();
+        for id in waiting {
+            let mailbox = match self.net.create_mailbox(relay).await {
+                Ok(mailbox) => mailbox,
+                Err(e) => {
+                    if e.is_transient() {
+                        unreachable.insert(relay.clone());
+                    }
+                    return Ok(());
+                }
+            };
+            let _guard = self.lock()?;
+            let Some(mut contact) = self.contact_by_id(id)? else {
+                continue;
+            };
+            let address = mailbox.address();
+            contact.incoming.push(mailbox);
+            self.enqueue(&mut contact, &Payload::MailboxUpdate { mailbox: address })?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the bundle of a used-up invitation, and destroys its intake mailbox once
+    /// every contact made through it writes to its own mailbox (or it expired).
+    async fn close_used_invitations(&self, unreachable: &mut HashSet<String>) -> Result<()> {
+        let now = self.now();
+        let contacts = self.all_contacts()?;
+        for (key, mut invitation) in self.db.all::<InvitationRecord>(Tree::Invitations)? {
+            let expired = invitation.expires_at <= now;
+            if (expired || invitation.exhausted()) && invitation.bundle_live {
+                match self
+                    .net
+                    .delete_bundle(
+                        &invitation.bundle_relay,
+                        &invitation.bundle_id,
+                        &invitation.bundle_auth_seed,
+                    )
+                    .await
+                {
+                    Ok(()) => invitation.bundle_live = false,
+                    Err(e) if e.is_transient() => {
+                        unreachable.insert(invitation.bundle_relay.clone());
+                    }
+                    // Already gone (relay TTL): nothing left to delete.
+                    Err(_) => invitation.bundle_live = false,
+                }
+                let _guard = self.lock()?;
+                self.db.put(Tree::Invitations, &key, &invitation, None)?;
+            }
+            let all_moved = invitation.responders.iter().all(|(_, id)| {
+                contacts
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .is_none_or(|c| c.origin.as_ref().is_none_or(|o| o.heard_direct))
+            });
+            if expired || (invitation.exhausted() && all_moved) {
+                match self.net.destroy(&invitation.intake).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() => {
+                        unreachable.insert(invitation.intake.relay.clone());
+                        continue;
+                    }
+                    Err(_) => {}
+                }
+                if invitation.bundle_live {
+                    continue;
+                }
+                let _guard = self.lock()?;
+                self.db.remove(Tree::Invitations, &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Destroys rotated-away mailboxes once the peer writes to the new one (or the grace
+    /// period is over), after one last drain.
+    async fn retire_mailboxes(
+        &self,
+        report: &mut SyncReport,
+        unreachable: &mut HashSet<String>,
+    ) -> Result<()> {
+        let now = self.now();
+        for contact in self.all_contacts()? {
+            let due: Vec<OwnedMailbox> = contact
+                .incoming
+                .iter()
+                .filter(|m| m.retire_by.is_some_and(|t| t <= now) && !m.keep_for_alerts)
+                .cloned()
+                .collect();
+            for mailbox in due {
+                let source = Source::Contact {
+                    contact: contact.id,
+                    mailbox: mailbox.deposit_id.0,
+                };
+                self.drain(&mailbox, source, report, unreachable).await?;
+                match self.net.destroy(&mailbox).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() => {
+                        unreachable.insert(mailbox.relay.clone());
+                        continue;
+                    }
+                    Err(_) => {}
+                }
+                let _guard = self.lock()?;
+                if let Some(mut fresh) = self.contact_by_id(contact.id)? {
+                    fresh.incoming.retain(|m| m.deposit_id != mailbox.deposit_id);
+                    self.save_contact(&fresh)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The store key of a received message: the contact, then a hash of the envelope, so a
+/// re-fetched envelope overwrites rather than duplicates.
+fn message_key(contact: u64, envelope: &[u8]) -> Vec<u8> {
+    let digest = crate::primitives::kdf::sha256(envelope);
+    let mut key = contact.to_be_bytes().to_vec();
+    key.extend_from_slice(digest.get(..16).unwrap_or(&digest));
+    key
+}

@@ -1,0 +1,308 @@
+//! The plain data types of the [`Client`](super::Client) API: options, views, outcomes
+//! and events.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// How an invitation may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationKind {
+    /// One person may use it, once. The intake mailbox and the published bundle are
+    /// destroyed after first use.
+    OneTime,
+    /// An organization's standing intake address: usable by several people until it
+    /// expires or `max_uses` people have used it.
+    Standing {
+        /// The most people who may use it; `None` for no limit before expiry.
+        max_uses: Option<u32>,
+    },
+}
+
+/// How expensive the passphrase derivation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KdfChoice {
+    /// The store's production Argon2id parameters. Use this for every real profile.
+    #[default]
+    Default,
+    /// Cheap parameters for tests only: a profile made with them is easy to brute-force.
+    FastForTests,
+}
+
+/// A source of the current time, in Unix seconds.
+///
+/// The protocol layer has no clock; the `Client` reads this one for message times,
+/// expiries and invitation validity. Tests pass a [`ManualClock`] to move time forward.
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that starts at the system time and only moves when told to. For tests.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    offset: std::sync::atomic::AtomicU64,
+}
+
+impl ManualClock {
+    /// A clock reading the system time.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `secs`.
+    pub fn advance(&self, secs: u64) {
+        self.offset
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        SystemClock
+            .now()
+            .saturating_add(self.offset.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+/// Options for [`Client::create`](super::Client::create).
+#[derive(Clone, Default)]
+pub struct CreateOptions {
+    /// The profile's own display name. Stays on this device; never sent to anyone.
+    pub name: String,
+    /// Relay base URLs (`https://…`, or `http://127.0.0.1:…` for local tests). The first
+    /// one hosts this profile's mailboxes unless told otherwise.
+    pub relays: Vec<String>,
+    /// Optional `socks5h://` proxy (Tor) for every relay request.
+    pub proxy: Option<String>,
+    /// Passphrase derivation cost.
+    pub kdf: KdfChoice,
+    /// Where relays come from. `None` means HTTP relays reached over the network (through
+    /// `proxy` if set). Tests pass a pool holding in-memory relays.
+    pub transport: Option<Arc<crate::transport::RelayPool>>,
+    /// The clock. `None` means the system clock.
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for CreateOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOptions")
+            .field("relays", &self.relays.len())
+            .field("proxy", &self.proxy.is_some())
+            .field("kdf", &self.kdf)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options for [`Client::open`](super::Client::open).
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    /// Optional `socks5h://` proxy (Tor) for every relay request.
+    pub proxy: Option<String>,
+    /// Where relays come from; see [`CreateOptions::transport`].
+    pub transport: Option<Arc<crate::transport::RelayPool>>,
+    /// The clock. `None` means the system clock.
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+impl fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("proxy", &self.proxy.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who this profile is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Whoami {
+    /// The profile's display name (local only).
+    pub name: String,
+    /// The identity fingerprint in its display form.
+    pub fingerprint: String,
+    /// The configured relay URLs.
+    pub relays: Vec<String>,
+}
+
+/// One contact, as listed by [`Client::contacts`](super::Client::contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactSummary {
+    /// The local label (alias) of the contact. Never sent to anyone.
+    pub label: String,
+    /// The safety number was compared and confirmed.
+    pub verified: bool,
+    /// This contact receives a duress alert if the duress passphrase is used.
+    pub receives_duress_alerts: bool,
+    /// A reply has come back on the contact's own mailbox: messages no longer go to the
+    /// invitation's intake mailbox.
+    pub established: bool,
+    /// Disappearing-message timer in seconds, if set.
+    pub timer: Option<u64>,
+    /// The relay that holds this profile's mailbox for the contact.
+    pub relay: String,
+}
+
+/// A safety number for one contact.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SafetyNumberView {
+    pub(crate) digits: String,
+    pub(crate) compact: String,
+}
+
+impl SafetyNumberView {
+    /// Sixty digits in twelve groups of five, separated by spaces, to read aloud. Both
+    /// sides see the same number.
+    pub fn digits(&self) -> &str {
+        &self.digits
+    }
+
+    /// A compact text form for a QR code or copy-and-paste comparison.
+    pub fn compact(&self) -> &str {
+        &self.compact
+    }
+}
+
+impl fmt::Debug for SafetyNumberView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SafetyNumberView(..)")
+    }
+}
+
+/// What happened to a sent message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Every envelope is stored on the relay.
+    Delivered,
+    /// The relay could not be reached; the envelopes wait in the outbox and the next
+    /// `sync` delivers them. Nothing is lost.
+    Queued,
+}
+
+/// What one [`Client::sync`](super::Client::sync) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Envelopes taken from the outbox and stored on a relay.
+    pub sent: usize,
+    /// Envelopes still waiting in the outbox (their relay was unreachable).
+    pub outbox_pending: usize,
+    /// Outbox envelopes the relay refused for good (e.g. the mailbox no longer exists).
+    /// They are removed and counted here.
+    pub undeliverable: usize,
+    /// Text messages received.
+    pub messages: usize,
+    /// New contacts that arrived through one of this profile's invitations, by label.
+    pub new_contacts: Vec<String>,
+    /// Duress alerts received.
+    pub duress_alerts: usize,
+    /// Envelopes fetched that could not be opened (garbage, replays); they were
+    /// acknowledged and dropped.
+    pub rejected: usize,
+    /// How many relays could not be reached during this sync.
+    pub unreachable_relays: usize,
+}
+
+impl SyncReport {
+    /// True when every relay answered and the outbox is empty.
+    pub fn is_complete(&self) -> bool {
+        self.unreachable_relays == 0 && self.outbox_pending == 0
+    }
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Received from the contact.
+    Incoming,
+    /// Sent to the contact.
+    Outgoing,
+}
+
+/// What kind of record an inbox entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A text message.
+    Text,
+    /// The contact used their duress passphrase: treat them as in danger and their
+    /// profile as seized.
+    DuressAlert,
+}
+
+/// One stored message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MessageView {
+    /// The contact's local label.
+    pub contact: String,
+    /// Incoming or outgoing.
+    pub direction: Direction,
+    /// Text or duress alert.
+    pub kind: MessageKind,
+    /// The text (empty for an alert).
+    pub text: String,
+    /// When it was sent or received, Unix seconds rounded down to the minute.
+    pub at: u64,
+    /// When it will be deleted from this device, if a timer applies.
+    pub expires_at: Option<u64>,
+}
+
+impl fmt::Debug for MessageView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageView")
+            .field("direction", &self.direction)
+            .field("kind", &self.kind)
+            .field("at", &self.at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something that happened during a `sync`, delivered to every
+/// [`Client::subscribe`](super::Client::subscribe) receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A text message arrived.
+    MessageReceived {
+        /// The contact's label.
+        contact: String,
+    },
+    /// Someone used one of this profile's invitations; the contact has a provisional
+    /// label until renamed.
+    ContactAdded {
+        /// The provisional label.
+        contact: String,
+    },
+    /// The first reply from an invited contact arrived: the contact is established.
+    ContactEstablished {
+        /// The contact's label.
+        contact: String,
+    },
+    /// A contact used their duress passphrase.
+    DuressAlert {
+        /// The contact's label.
+        contact: String,
+    },
+    /// A contact moved the mailbox this profile sends to.
+    MailboxRotated {
+        /// The contact's label.
+        contact: String,
+    },
+    /// A contact changed the disappearing-message timer.
+    TimerChanged {
+        /// The contact's label.
+        contact: String,
+        /// The new timer in seconds, or `None` for off.
+        secs: Option<u64>,
+    },
+}
