@@ -26,14 +26,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let caseworker_dir = root.join("caseworker");
     let requester_dir = root.join("requester");
 
-    let caseworker = Client::create(&caseworker_dir, &Passphrase::from("cw"), options("cw")).await?;
+    let caseworker =
+        Client::create(&caseworker_dir, &Passphrase::from("cw"), options("cw")).await?;
     let requester = Client::create(&requester_dir, &Passphrase::from("real"), options("r")).await?;
     let code = caseworker
         .create_invitation(InvitationKind::OneTime, 3600)
         .await?;
     requester.accept_invitation(&code, "caseworker").await?;
     let report = caseworker.sync().await?;
-    let label = report.new_contacts.first().ok_or(ClientError::UnknownContact)?;
+    let label = report
+        .new_contacts
+        .first()
+        .ok_or(ClientError::UnknownContact)?;
     caseworker.rename_contact(label, "traveller")?;
     requester.sync().await?;
 
@@ -41,7 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     requester
         .set_duress(&Passphrase::from("duress"), &["caseworker"])
         .await?;
-    requester.send("caseworker", "Checking in: on the bus.").await?;
+    requester
+        .send("caseworker", "Checking in: on the bus.")
+        .await?;
     requester.close().await;
     caseworker.sync().await?;
 

@@ -40,14 +40,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
 
     // The desk hands out a one-time invitation; the requester accepts it and writes.
-    let code = desk.create_invitation(InvitationKind::OneTime, 3600).await?;
+    let code = desk
+        .create_invitation(InvitationKind::OneTime, 3600)
+        .await?;
     println!("invitation code: {} characters", code.len());
     requester.accept_invitation(&code, "desk").await?;
-    requester.send("desk", "I need a safe place to stay.").await?;
+    requester
+        .send("desk", "I need a safe place to stay.")
+        .await?;
 
     // The desk syncs: a new contact with a provisional label, and the message.
     let report = desk.sync().await?;
-    let label = report.new_contacts.first().ok_or(ClientError::UnknownContact)?;
+    let label = report
+        .new_contacts
+        .first()
+        .ok_or(ClientError::UnknownContact)?;
     desk.rename_contact(label, "requester-1")?;
     for message in desk.inbox(Some("requester-1"))? {
         println!("desk received: {}", message.text);
@@ -58,10 +65,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("safety number: {}", number.digits());
     requester.confirm_verified("desk", number.digits())?;
 
-    desk.send("requester-1", "Received. A caseworker will write to you.").await?;
+    desk.send("requester-1", "Received. A caseworker will write to you.")
+        .await?;
     requester.sync().await?;
     for message in requester.inbox(Some("desk"))? {
-        println!("requester's conversation: {:?} {}", message.direction, message.text);
+        println!(
+            "requester's conversation: {:?} {}",
+            message.direction, message.text
+        );
     }
 
     desk.close().await;

@@ -11,9 +11,9 @@
 //! 5. [`client`]: the [`Client`] façade partner organizations embed (`docs/library.md`).
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod primitives;
 pub mod protocol;
 pub mod store;
 pub mod transport;
-pub mod client;
 pub use client::{Client, ClientError};

@@ -40,9 +40,11 @@ async fn invite_accept_sync_and_talk_both_ways() {
 
     let report = alice.sync().await.unwrap();
     assert!(report.is_complete());
-    assert!(drain(&mut alice_events).contains(&Event::ContactEstablished {
-        contact: "bob".into()
-    }));
+    assert!(
+        drain(&mut alice_events).contains(&Event::ContactEstablished {
+            contact: "bob".into()
+        })
+    );
     assert!(alice.contacts().unwrap()[0].established);
 
     bob.send("alice", "hello from bob").await.unwrap();
@@ -159,7 +161,12 @@ async fn standing_invitation_used_by_two_people() {
     let report = org.sync().await.unwrap();
     assert_eq!(report.new_contacts.len(), 2);
     assert_eq!(report.messages, 2);
-    let labels: Vec<String> = org.contacts().unwrap().into_iter().map(|c| c.label).collect();
+    let labels: Vec<String> = org
+        .contacts()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
     assert_eq!(labels, vec!["new-1", "new-2"]);
 
     // Each new contact has its own session: replies reach the right person.
@@ -228,7 +235,10 @@ async fn bad_input_is_refused_with_typed_errors() {
     ));
     let alice = world.client("alice").await;
     connect(&bob, "bob", &alice, "alice").await;
-    assert!(matches!(bob.send("alice", "").await, Err(ClientError::InvalidMessage)));
+    assert!(matches!(
+        bob.send("alice", "").await,
+        Err(ClientError::InvalidMessage)
+    ));
     assert!(matches!(
         bob.rename_contact("alice", "bad\nlabel"),
         Err(ClientError::InvalidLabel)

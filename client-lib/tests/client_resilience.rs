@@ -82,10 +82,7 @@ async fn inviter_offline_when_answering_catches_up_later() {
     bob.rename_contact("new-1", "alice").unwrap();
     // Bob answers while the relay is down: queued.
     world.relay.set_reachable(false);
-    assert_eq!(
-        bob.send("alice", "yes").await.unwrap(),
-        SendOutcome::Queued
-    );
+    assert_eq!(bob.send("alice", "yes").await.unwrap(), SendOutcome::Queued);
     world.relay.set_reachable(true);
     bob.sync().await.unwrap();
     alice.sync().await.unwrap();

@@ -48,7 +48,8 @@ async fn safety_numbers_match_and_a_wrong_one_is_refused() {
         .collect::<Vec<_>>()
         .join("  ");
     alice.confirm_verified("bob", &regrouped).unwrap();
-    bob.confirm_verified("alice", seen_by_bob.compact()).unwrap();
+    bob.confirm_verified("alice", seen_by_bob.compact())
+        .unwrap();
     let bob_entry = alice
         .contacts()
         .unwrap()
@@ -73,7 +74,10 @@ async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
         .unwrap();
 
     let duress = Passphrase::from("duress words");
-    requester.set_duress(&duress, &["caseworker"]).await.unwrap();
+    requester
+        .set_duress(&duress, &["caseworker"])
+        .await
+        .unwrap();
     let marked: Vec<(String, bool)> = requester
         .contacts()
         .unwrap()
@@ -90,13 +94,10 @@ async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
     requester.close().await;
 
     // The phone is seized; the requester is made to unlock it and gives the duress words.
-    let decoy = corridor_client::Client::open(
-        &world.dir("requester"),
-        &duress,
-        world.open_options(),
-    )
-    .await
-    .unwrap();
+    let decoy =
+        corridor_client::Client::open(&world.dir("requester"), &duress, world.open_options())
+            .await
+            .unwrap();
     assert!(decoy.contacts().unwrap().is_empty());
     assert!(decoy.inbox(None).unwrap().is_empty());
     assert_eq!(decoy.whoami().unwrap().name, "requester");
@@ -144,17 +145,17 @@ async fn duress_with_the_relay_down_still_opens_the_decoy_silently() {
     let requester = world.client("requester").await;
     connect(&caseworker, "caseworker", &requester, "requester").await;
     let duress = Passphrase::from("duress words");
-    requester.set_duress(&duress, &["caseworker"]).await.unwrap();
+    requester
+        .set_duress(&duress, &["caseworker"])
+        .await
+        .unwrap();
     caseworker.sync().await.unwrap();
     requester.close().await;
     world.relay.set_reachable(false);
-    let decoy = corridor_client::Client::open(
-        &world.dir("requester"),
-        &duress,
-        world.open_options(),
-    )
-    .await
-    .unwrap();
+    let decoy =
+        corridor_client::Client::open(&world.dir("requester"), &duress, world.open_options())
+            .await
+            .unwrap();
     assert!(decoy.contacts().unwrap().is_empty());
     decoy.close().await;
 }
@@ -180,7 +181,10 @@ async fn disappearing_messages_are_purged_on_both_sides() {
     connect(&bob, "bob", &alice, "alice").await;
     alice.send("bob", "kept").await.unwrap();
     alice.set_timer("bob", Some(600)).unwrap();
-    alice.send("bob", "the address is 12 Rose St").await.unwrap();
+    alice
+        .send("bob", "the address is 12 Rose St")
+        .await
+        .unwrap();
     let mut events = bob.subscribe();
     bob.sync().await.unwrap();
     assert!(drain(&mut events).contains(&Event::TimerChanged {
@@ -216,7 +220,10 @@ async fn nothing_readable_on_disk_after_an_exchange() {
     let alice = world.client("alice-canary-name").await;
     connect(&bob, "bob-canary-label", &alice, "alice-canary-label").await;
     alice
-        .send("bob-canary-label", "canary message: safe house on Lilac Road")
+        .send(
+            "bob-canary-label",
+            "canary message: safe house on Lilac Road",
+        )
         .await
         .unwrap();
     bob.sync().await.unwrap();

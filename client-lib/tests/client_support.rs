@@ -1,7 +1,15 @@
 //! Shared set-up for the `Client` tests: clients on in-memory relays, cheap KDF, a manual
 //! clock. Included by each `client_*.rs` test file with `#[path]`; compiled on its own it
 //! holds no tests.
-#![allow(dead_code, missing_docs, unreachable_pub, clippy::new_without_default, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    missing_docs,
+    unreachable_pub,
+    clippy::new_without_default,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use corridor_client::client::{
     Client, CreateOptions, Event, InvitationKind, KdfChoice, ManualClock, OpenOptions, Passphrase,
@@ -101,7 +109,11 @@ impl Relay for Recording {
         self.inner.ack(read_id, signer, seqs)
     }
 
-    fn destroy<'a>(&'a self, read_id: &'a ReadId, signer: &'a dyn AuthSigner) -> RelayFuture<'a, ()> {
+    fn destroy<'a>(
+        &'a self,
+        read_id: &'a ReadId,
+        signer: &'a dyn AuthSigner,
+    ) -> RelayFuture<'a, ()> {
         self.inner.destroy(read_id, signer)
     }
 
@@ -152,8 +164,14 @@ impl World {
         let relay = memory_relay();
         let relay_2 = memory_relay();
         let recorder = Arc::new(Recording::new(relay.clone()));
-        pool.insert(RelayUrl::parse(RELAY).unwrap(), recorder.clone() as Arc<dyn Relay>);
-        pool.insert(RelayUrl::parse(RELAY_2).unwrap(), relay_2.clone() as Arc<dyn Relay>);
+        pool.insert(
+            RelayUrl::parse(RELAY).unwrap(),
+            recorder.clone() as Arc<dyn Relay>,
+        );
+        pool.insert(
+            RelayUrl::parse(RELAY_2).unwrap(),
+            relay_2.clone() as Arc<dyn Relay>,
+        );
         Self {
             pool,
             relay,
@@ -208,17 +226,15 @@ pub fn pass(name: &str) -> Passphrase {
 /// `inviter` invites, `invitee` accepts (naming the inviter `inviter_label`), the inviter
 /// syncs and renames the new contact `invitee_label`, the invitee syncs: both sides are
 /// established.
-pub async fn connect(
-    inviter: &Client,
-    inviter_label: &str,
-    invitee: &Client,
-    invitee_label: &str,
-) {
+pub async fn connect(inviter: &Client, inviter_label: &str, invitee: &Client, invitee_label: &str) {
     let code = inviter
         .create_invitation(InvitationKind::OneTime, 3600)
         .await
         .unwrap();
-    invitee.accept_invitation(&code, inviter_label).await.unwrap();
+    invitee
+        .accept_invitation(&code, inviter_label)
+        .await
+        .unwrap();
     let report = inviter.sync().await.unwrap();
     assert_eq!(report.new_contacts.len(), 1, "{report:?}");
     inviter

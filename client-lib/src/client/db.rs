@@ -59,7 +59,11 @@ impl Db {
         Profile::exists(dir)
     }
 
-    pub(crate) async fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfChoice) -> Result<Self> {
+    pub(crate) async fn create(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf: KdfChoice,
+    ) -> Result<Self> {
         let params = match kdf {
             KdfChoice::Default => KdfParams::RECOMMENDED,
             KdfChoice::FastForTests => {
@@ -119,8 +123,7 @@ impl Db {
         value: &T,
         expires_at: Option<u64>,
     ) -> Result<()> {
-        let bytes =
-            Zeroizing::new(serde_json::to_vec(value).map_err(|_| ClientError::Internal)?);
+        let bytes = Zeroizing::new(serde_json::to_vec(value).map_err(|_| ClientError::Internal)?);
         Ok(self.store.put(tree.name(), key, &bytes, expires_at)?)
     }
 
@@ -135,7 +138,8 @@ impl Db {
             .scan(tree.name(), 0)?
             .into_iter()
             .map(|record| {
-                let value = serde_json::from_slice(&record.value).map_err(|_| ClientError::Storage)?;
+                let value =
+                    serde_json::from_slice(&record.value).map_err(|_| ClientError::Storage)?;
                 Ok((record.key.to_vec(), value))
             })
             .collect()

@@ -55,7 +55,10 @@ impl Client {
                     continue;
                 }
                 let key: [u8; 32] = random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?;
-                let to = contact.outgoing.clone().ok_or(ClientError::NotEstablished)?;
+                let to = contact
+                    .outgoing
+                    .clone()
+                    .ok_or(ClientError::NotEstablished)?;
                 self.enqueue(&mut contact, &Payload::DuressAlertKey { key: Bytes(key) })?;
                 alerts.push(AlertKitEntry {
                     to,

@@ -11,7 +11,7 @@ use super::db::Tree;
 use super::payload::{MailboxAddress, Payload};
 use super::proto::{self, InvitationFields};
 use super::records::{ContactRecord, InvitationRecord, PendingInitial, SecretBytes};
-use super::{check_label, Client, ClientError, ContactSummary, InvitationKind, Result};
+use super::{Client, ClientError, ContactSummary, InvitationKind, Result, check_label};
 use crate::primitives::random::{self, OsRng};
 use corridor_wire::b64::Bytes;
 
@@ -47,7 +47,8 @@ impl Client {
             InvitationKind::OneTime => (false, None, ONE_TIME_PREKEYS_SINGLE),
             InvitationKind::Standing { max_uses } => (true, max_uses, ONE_TIME_PREKEYS_STANDING),
         };
-        let (bundle, prekeys) = proto::new_prekeys(&profile.identity, one_time)?;
+        let keys = self.keys()?;
+        let (bundle, prekeys) = proto::new_prekeys(&keys, one_time)?;
         let bundle_id = Bytes(random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?);
         let bundle_auth: [u8; 32] = random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?;
         let bundle_auth_seed = SecretBytes::new(bundle_auth.to_vec());
@@ -69,7 +70,7 @@ impl Client {
             relay: relay.clone(),
             intake: intake.address(),
             bundle_id,
-            fingerprint: proto::fingerprint_bytes(&profile.identity)?,
+            fingerprint: proto::fingerprint_of(&keys),
             seal_key,
             expires_at,
             standing,
@@ -119,14 +120,18 @@ impl Client {
         }
         let profile = self.profile()?;
         let my_relay = profile.relays.first().ok_or(ClientError::NoRelay)?.clone();
-        let fetched = match self.net.fetch_bundle(&fields.relay, &fields.bundle_id).await {
+        let fetched = match self
+            .net
+            .fetch_bundle(&fields.relay, &fields.bundle_id)
+            .await
+        {
             Ok(fetched) => fetched,
             Err(crate::transport::TransportError::Rejected { status: 404, .. }) => {
                 return Err(ClientError::InvitationUnavailable);
             }
             Err(e) => return Err(e.into()),
         };
-        let initiated = proto::initiate(&profile.identity, &fetched, &fields)?;
+        let initiated = proto::initiate(&self.keys()?, &fetched, &fields.fingerprint)?;
         let reply = self.net.create_mailbox(&my_relay).await?;
         let reply_address = reply.address();
         let mut contact = ContactRecord {

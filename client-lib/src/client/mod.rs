@@ -35,9 +35,9 @@ pub use crate::store::Passphrase;
 pub use error::{ClientError, Result};
 pub use invite::MAX_INVITATION_SECS;
 pub use types::{
-    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, KdfChoice,
-    ManualClock, MessageKind, MessageView, OpenOptions, SafetyNumberView,
-    SendOutcome, SyncReport, SystemClock, Whoami,
+    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, KdfChoice, ManualClock,
+    MessageKind, MessageView, OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock,
+    Whoami,
 };
 
 use db::{Db, Tree};
@@ -138,7 +138,11 @@ impl Client {
         match duress_payload {
             Some(payload) => client.become_decoy(&payload).await?,
             None => {
-                if client.db.get::<ProfileRecord>(Tree::Meta, db::PROFILE_KEY)?.is_none() {
+                if client
+                    .db
+                    .get::<ProfileRecord>(Tree::Meta, db::PROFILE_KEY)?
+                    .is_none()
+                {
                     // An empty store (a decoy opened again): give it an identity.
                     client.init_profile(String::new(), Vec::new())?;
                 }
@@ -175,11 +179,12 @@ impl Client {
     }
 
     fn init_profile(&self, name: String, relays: Vec<String>) -> Result<()> {
-        let identity = proto::new_identity()?;
+        let (identity, pickle_key) = proto::new_identity()?;
         let record = ProfileRecord {
             name,
             relays,
             identity,
+            pickle_key,
             next_label: 1,
         };
         self.db.put(Tree::Meta, db::PROFILE_KEY, &record, None)
@@ -199,6 +204,11 @@ impl Client {
             .ok_or(ClientError::Storage)
     }
 
+    pub(crate) fn keys(&self) -> Result<proto::Keys> {
+        let profile = self.profile()?;
+        proto::Keys::load(&profile.identity, &profile.pickle_key)
+    }
+
     pub(crate) fn emit(&self, event: Event) {
         // No subscriber is not an error.
         let _ = self.events.send(event);
@@ -212,7 +222,7 @@ impl Client {
         let profile = self.profile()?;
         Ok(Whoami {
             name: profile.name.clone(),
-            fingerprint: proto::fingerprint(&profile.identity)?,
+            fingerprint: proto::fingerprint(&self.keys()?),
             relays: profile.relays.clone(),
         })
     }
@@ -320,9 +330,9 @@ impl Client {
     /// # Errors
     /// [`ClientError::UnknownContact`], [`ClientError::Storage`], [`ClientError::Crypto`].
     pub fn safety_number(&self, contact: &str) -> Result<SafetyNumberView> {
-        let profile = self.profile()?;
+        let keys = self.keys()?;
         let contact = self.contact_by_label(contact)?;
-        proto::safety_number(&profile.identity, contact.peer_identity.as_bytes())
+        proto::safety_number(&keys, contact.peer_identity.as_bytes())
     }
 
     /// Marks a contact verified if `entered` (the safety number as the contact read it
@@ -337,12 +347,16 @@ impl Client {
         let digits_only = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_digit).collect() };
         let expected_digits = digits_only(view.digits());
         let entered_digits = digits_only(entered);
-        let by_digits = entered.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_whitespace() || b == b'-')
+        let by_digits = entered
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_whitespace() || b == b'-')
             && entered_digits.len() == expected_digits.len()
             && bool::from(entered_digits.as_slice().ct_eq(expected_digits.as_slice()));
-        let trimmed = entered.trim().as_bytes();
-        let compact = view.compact().as_bytes();
-        let by_compact = trimmed.len() == compact.len() && bool::from(trimmed.ct_eq(compact));
+        // The compact form is base32 behind a prefix: compare case-insensitively.
+        let scanned = entered.trim().to_ascii_uppercase();
+        let compact = view.compact().to_ascii_uppercase();
+        let by_compact = scanned.len() == compact.len()
+            && bool::from(scanned.as_bytes().ct_eq(compact.as_bytes()));
         if !(by_digits || by_compact) {
             return Err(ClientError::SafetyNumberMismatch);
         }
@@ -356,7 +370,11 @@ impl Client {
 
     /// Encrypts `payload` for `contact` (advancing and persisting its ratchet) and queues
     /// the envelopes in the outbox. Call with the records lock held.
-    pub(crate) fn enqueue(&self, contact: &mut ContactRecord, payload: &Payload) -> Result<Vec<u64>> {
+    pub(crate) fn enqueue(
+        &self,
+        contact: &mut ContactRecord,
+        payload: &Payload,
+    ) -> Result<Vec<u64>> {
         let (targets, envelopes) = proto::seal_for(contact, payload)?;
         let mut seqs = Vec::with_capacity(envelopes.len());
         // The session advanced: persist it before anything can be sent with it.

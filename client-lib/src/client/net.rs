@@ -4,16 +4,15 @@
 use super::payload::MailboxAddress;
 use super::records::{OwnedMailbox, SecretBytes};
 use super::{ClientError, Result};
+use crate::primitives::Secret;
 use crate::primitives::ed25519::SigningKey;
 use crate::primitives::random::{self, OsRng};
-use crate::primitives::Secret;
 use crate::transport::{
-    AuthSigner, HttpConfig, ProxyUrl, ReceivedEnvelope, Relay, RelayPool, RelayUrl,
-    TransportError,
+    AuthSigner, HttpConfig, ProxyUrl, ReceivedEnvelope, Relay, RelayPool, RelayUrl, TransportError,
 };
+use corridor_wire::ENVELOPE_SIZE;
 use corridor_wire::api::{AuthKey, Bundle, BundleId, FetchBundleResponse};
 use corridor_wire::b64::Bytes;
-use corridor_wire::ENVELOPE_SIZE;
 use std::sync::Arc;
 
 /// A transport failure, as the `Client` sees it.
@@ -118,14 +117,18 @@ impl Net {
             return Err(DepositFailure::Gone);
         };
         let relay = self.relay(&to.relay).map_err(|_| DepositFailure::Gone)?;
-        match relay.deposit(&to.deposit_id, &to.credential, envelope).await {
+        match relay
+            .deposit(&to.deposit_id, &to.credential, envelope)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(e) if e.is_transient() => Err(DepositFailure::Later),
             // Full mailbox or rate limit: the reader will drain it; try later.
             Err(TransportError::Rejected { status: 429, .. }) => Err(DepositFailure::Later),
-            Err(TransportError::Rejected { status: 404 | 403 | 400, .. }) => {
-                Err(DepositFailure::Gone)
-            }
+            Err(TransportError::Rejected {
+                status: 404 | 403 | 400,
+                ..
+            }) => Err(DepositFailure::Gone),
             Err(_) => Err(DepositFailure::Later),
         }
     }

@@ -63,7 +63,11 @@ impl Payload {
         }
         // Serializing plain data into a Vec cannot fail.
         Zeroizing::new(
-            serde_json::to_vec(&VersionedRef { v: VERSION, p: self }).unwrap_or_default(),
+            serde_json::to_vec(&VersionedRef {
+                v: VERSION,
+                p: self,
+            })
+            .unwrap_or_default(),
         )
     }
 
@@ -101,7 +105,9 @@ mod tests {
                     credential: Bytes([2; 32]),
                 },
             },
-            Payload::DuressAlertKey { key: Bytes([3; 32]) },
+            Payload::DuressAlertKey {
+                key: Bytes([3; 32]),
+            },
             Payload::Timer { secs: Some(60) },
             Payload::Timer { secs: None },
         ];

@@ -57,6 +57,8 @@ pub(crate) struct ProfileRecord {
     pub(crate) relays: Vec<String>,
     /// The identity's pickle.
     pub(crate) identity: SecretBytes,
+    /// The key the profile's pickles (identity, prekeys) are sealed under.
+    pub(crate) pickle_key: SecretBytes,
     /// Counter for provisional labels (`new-1`, `new-2`, …).
     pub(crate) next_label: u64,
 }

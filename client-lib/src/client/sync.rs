@@ -278,8 +278,7 @@ impl Client {
         events: &mut Vec<Event>,
     ) -> Result<Outcome> {
         let key = invitation_id.to_be_bytes();
-        let Some(mut invitation) = self.db.get::<InvitationRecord>(Tree::Invitations, &key)?
-        else {
+        let Some(mut invitation) = self.db.get::<InvitationRecord>(Tree::Invitations, &key)? else {
             return Ok(Outcome::Rejected);
         };
         let Ok(initial) = proto::open_initial(&invitation.seal_secret, envelope) else {
@@ -308,8 +307,8 @@ impl Client {
             return Ok(Outcome::Rejected);
         }
         let mut profile = self.profile()?;
-        let Ok(responded) = proto::respond(&profile.identity, &invitation.prekeys, &initial)
-        else {
+        let keys = self.keys()?;
+        let Ok(responded) = proto::respond(&keys, &invitation.prekeys, &initial) else {
             return Ok(Outcome::Rejected);
         };
         let mut contact = ContactRecord {
@@ -350,7 +349,8 @@ impl Client {
         invitation.prekeys = responded.prekeys;
         invitation.responders.push((initial.ephemeral, contact.id));
         self.db.put(Tree::Invitations, &key, &invitation, None)?;
-        self.db.put(Tree::Meta, super::db::PROFILE_KEY, &profile, None)?;
+        self.db
+            .put(Tree::Meta, super::db::PROFILE_KEY, &profile, None)?;
         report.new_contacts.push(contact.label.clone());
         events.push(Event::ContactAdded {
             contact: contact.label.clone(),
@@ -550,7 +550,9 @@ impl Client {
                 }
                 let _guard = self.lock()?;
                 if let Some(mut fresh) = self.contact_by_id(contact.id)? {
-                    fresh.incoming.retain(|m| m.deposit_id != mailbox.deposit_id);
+                    fresh
+                        .incoming
+                        .retain(|m| m.deposit_id != mailbox.deposit_id);
                     self.save_contact(&fresh)?;
                 }
             }

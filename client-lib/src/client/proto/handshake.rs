@@ -47,7 +47,10 @@ pub(crate) fn fingerprint_bytes(_identity: &SecretBytes) -> Result<Vec<u8>> {
 pub(crate) fn safety_number(_identity: &SecretBytes, _peer: &[u8]) -> Result<SafetyNumberView> {
     Err(ClientError::Internal)
 }
-pub(crate) fn new_prekeys(_identity: &SecretBytes, _one_time: usize) -> Result<(Bundle, SecretBytes)> {
+pub(crate) fn new_prekeys(
+    _identity: &SecretBytes,
+    _one_time: usize,
+) -> Result<(Bundle, SecretBytes)> {
     Err(ClientError::Internal)
 }
 pub(crate) fn new_seal_key() -> Result<(SecretBytes, [u8; 32])> {
@@ -69,7 +72,10 @@ pub(crate) fn initiate(
 pub(crate) fn seal_initial(_pending: &PendingInitial, _inner: &[u8]) -> Result<Vec<u8>> {
     Err(ClientError::Internal)
 }
-pub(crate) fn open_initial(_seal_secret: &SecretBytes, _envelope: &[u8]) -> std::result::Result<Initial, NotOpened> {
+pub(crate) fn open_initial(
+    _seal_secret: &SecretBytes,
+    _envelope: &[u8],
+) -> std::result::Result<Initial, NotOpened> {
     Err(NotOpened)
 }
 pub(crate) fn respond(
