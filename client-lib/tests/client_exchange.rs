@@ -23,20 +23,25 @@ async fn invite_accept_sync_and_talk_both_ways() {
     assert_eq!(summary.label, "bob");
     assert!(!summary.established, "no reply yet");
 
-    // Alice may write at once: the message goes to the intake mailbox too.
+    // Alice may write at once: her messages go to the intake mailbox too, each an
+    // initial envelope repeating the handshake header.
     assert_eq!(
         alice.send("bob", "hello from alice").await.unwrap(),
         SendOutcome::Delivered
     );
+    alice.send("bob", "are you there?").await.unwrap();
 
     let report = bob.sync().await.unwrap();
     assert_eq!(report.new_contacts, vec!["new-1".to_owned()]);
-    assert_eq!(report.messages, 1);
+    assert_eq!(report.messages, 2);
     assert!(drain(&mut bob_events).contains(&Event::ContactAdded {
         contact: "new-1".into()
     }));
     bob.rename_contact("new-1", "alice").unwrap();
-    assert_eq!(received_from(&bob, "alice"), vec!["hello from alice"]);
+    assert_eq!(
+        received_from(&bob, "alice"),
+        vec!["hello from alice", "are you there?"]
+    );
 
     let report = alice.sync().await.unwrap();
     assert!(report.is_complete());
@@ -54,7 +59,7 @@ async fn invite_accept_sync_and_talk_both_ways() {
     assert_eq!(received_from(&alice, "bob"), vec!["hello from bob"]);
     assert_eq!(
         received_from(&bob, "alice"),
-        vec!["hello from alice", "second from alice"]
+        vec!["hello from alice", "are you there?", "second from alice"]
     );
     assert!(drain(&mut alice_events).contains(&Event::MessageReceived {
         contact: "bob".into()
@@ -68,7 +73,10 @@ async fn invite_accept_sync_and_talk_both_ways() {
         .filter(|m| m.direction == Direction::Outgoing)
         .map(|m| m.text)
         .collect();
-    assert_eq!(mine, vec!["hello from alice", "second from alice"]);
+    assert_eq!(
+        mine,
+        vec!["hello from alice", "are you there?", "second from alice"]
+    );
 
     // Every envelope was acknowledged: the relay holds nothing.
     assert_eq!(world.relay.message_count(), 0);

@@ -4,7 +4,7 @@
 #[path = "client_support.rs"]
 mod support;
 
-use corridor_client::client::{ClientError, Event, MessageKind, Passphrase};
+use corridor_client::client::{ClientError, Event, InvitationKind, MessageKind, Passphrase};
 use corridor_client::transport::Relay;
 use support::*;
 
@@ -61,6 +61,31 @@ async fn safety_numbers_match_and_a_wrong_one_is_refused() {
 }
 
 #[tokio::test]
+async fn a_relay_substituting_the_inviters_keys_is_caught() {
+    let world = World::new();
+    let bob = world.client("bob").await;
+    let alice = world.client("alice").await;
+    let mallory = world.client("mallory").await;
+    let code = bob
+        .create_invitation(InvitationKind::OneTime, 3600)
+        .await
+        .unwrap();
+    // Mallory controls the relay and answers Bob's bundle id with her own bundle.
+    mallory
+        .create_invitation(InvitationKind::OneTime, 3600)
+        .await
+        .unwrap();
+    let mallorys = *world.recorder.bundles.lock().unwrap().last().unwrap();
+    let fake = world.relay.fetch_bundle(&mallorys).await.unwrap();
+    *world.recorder.substitute.lock().unwrap() = Some(fake);
+    let err = alice.accept_invitation(&code, "bob").await.unwrap_err();
+    assert!(matches!(err, ClientError::BundleMismatch), "{err:?}");
+    assert!(alice.contacts().unwrap().is_empty());
+    // Nothing reached Mallory's intake mailbox or Bob's.
+    assert_eq!(world.relay.message_count(), 0);
+}
+
+#[tokio::test]
 async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
     let world = World::new();
     let caseworker = world.client("caseworker").await;
@@ -104,7 +129,7 @@ async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
     assert_eq!(decoy.whoami().unwrap().relays, vec![RELAY.to_owned()]);
     // The decoy works normally.
     decoy
-        .create_invitation(corridor_client::client::InvitationKind::OneTime, 600)
+        .create_invitation(InvitationKind::OneTime, 600)
         .await
         .unwrap();
     decoy.close().await;

@@ -39,6 +39,8 @@ pub struct Recording {
     pub inner: Arc<MemoryRelay>,
     pub mailboxes: Mutex<Vec<MailboxIds>>,
     pub bundles: Mutex<Vec<BundleId>>,
+    /// When set, every bundle fetch answers this instead: a relay substituting keys.
+    pub substitute: Mutex<Option<FetchBundleResponse>>,
 }
 
 impl Recording {
@@ -47,6 +49,7 @@ impl Recording {
             inner,
             mailboxes: Mutex::new(Vec::new()),
             bundles: Mutex::new(Vec::new()),
+            substitute: Mutex::new(None),
         }
     }
 
@@ -128,6 +131,9 @@ impl Relay for Recording {
     }
 
     fn fetch_bundle<'a>(&'a self, bundle_id: &'a BundleId) -> RelayFuture<'a, FetchBundleResponse> {
+        if let Some(fake) = self.substitute.lock().unwrap().clone() {
+            return Box::pin(async move { Ok(fake) });
+        }
         self.inner.fetch_bundle(bundle_id)
     }
 

@@ -1,87 +1,240 @@
-//! Placeholder until the protocol layer's handshake lands.
+//! Identities, prekeys, the hybrid X3DH and the sealed initial envelope, from
+//! [`crate::protocol`], over the records' bytes.
 
 use super::super::payload::MailboxAddress;
 use super::super::records::{PendingInitial, SecretBytes};
 use super::super::{ClientError, Result, SafetyNumberView};
-use super::NotOpened;
-use corridor_wire::api::{Bundle, BundleId, FetchBundleResponse};
+use super::{NotOpened, save_session};
+use crate::primitives::Secret;
+use crate::primitives::random::OsRng;
+use crate::primitives::x25519::{X25519Public, X25519Secret};
+use crate::protocol::bundle::{PrekeySet, VerifiedBundle};
+use crate::protocol::handshake::{self, InitialHeader};
+use crate::protocol::identity::{self, Identity, PublicIdentity};
+use crate::protocol::invitation::{Invitation, InvitationKind};
+use crate::protocol::ratchet::Session;
+use corridor_wire::api::{Bundle, FetchBundleResponse};
 
-pub(crate) const INITIAL_INNER_LEN: usize = 2048;
+pub(crate) use crate::protocol::handshake::INITIAL_INNER_LEN;
 
-pub(crate) struct InvitationFields {
-    pub(crate) relay: String,
-    pub(crate) intake: MailboxAddress,
-    pub(crate) bundle_id: BundleId,
-    pub(crate) fingerprint: Vec<u8>,
-    pub(crate) seal_key: [u8; 32],
-    pub(crate) expires_at: u64,
-    pub(crate) standing: bool,
+/// The profile's identity and the key its pickles are sealed under. Both live in the
+/// encrypted store; the pickle key adds a second layer, so a pickle copied out of a
+/// record alone is useless.
+pub(crate) struct Keys {
+    pub(crate) identity: Identity,
+    pub(crate) pickle_key: Secret<32>,
 }
 
-pub(crate) struct Initial {
-    pub(crate) ephemeral: [u8; 32],
-    pub(crate) inner: Vec<u8>,
+impl Keys {
+    pub(crate) fn load(identity: &SecretBytes, pickle_key: &SecretBytes) -> Result<Self> {
+        let pickle_key =
+            Secret::try_from_slice(pickle_key.expose()).map_err(|_| ClientError::Storage)?;
+        let identity =
+            Identity::unpickle(&pickle_key, identity.expose()).map_err(|_| ClientError::Storage)?;
+        Ok(Self {
+            identity,
+            pickle_key,
+        })
+    }
 }
 
+/// A fresh identity and pickle key, as (identity pickle, pickle key).
+pub(crate) fn new_identity() -> Result<(SecretBytes, SecretBytes)> {
+    let pickle_key = Secret::<32>::random(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+    let identity = Identity::generate(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+    let pickled = identity
+        .pickle(&pickle_key, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
+    Ok((
+        SecretBytes::new(pickled),
+        SecretBytes::new(pickle_key.expose().to_vec()),
+    ))
+}
+
+pub(crate) use crate::protocol::identity::Fingerprint;
+
+/// The fingerprint in its display form.
+pub(crate) fn fingerprint(keys: &Keys) -> String {
+    keys.identity.fingerprint().to_string()
+}
+
+/// The fingerprint, for an invitation.
+pub(crate) fn fingerprint_of(keys: &Keys) -> Fingerprint {
+    keys.identity.fingerprint()
+}
+
+pub(crate) fn safety_number(keys: &Keys, peer: &[u8]) -> Result<SafetyNumberView> {
+    let peer = PublicIdentity::decode(peer).map_err(|_| ClientError::Storage)?;
+    let number = identity::safety_number(&keys.identity.public(), &peer);
+    Ok(SafetyNumberView {
+        digits: number.grouped(),
+        compact: number.compact().to_owned(),
+    })
+}
+
+/// Fresh prekeys for one invitation: the bundle to publish and the secrets' pickle.
+pub(crate) fn new_prekeys(keys: &Keys, one_time: usize) -> Result<(Bundle, SecretBytes)> {
+    let set = PrekeySet::generate(one_time, &mut OsRng).map_err(|_| ClientError::Crypto)?;
+    let bundle = set.bundle(&keys.identity);
+    let pickled = set
+        .pickle(&keys.pickle_key, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
+    Ok((bundle, SecretBytes::new(pickled)))
+}
+
+/// A fresh invitation seal key pair, as (secret, public).
+pub(crate) fn new_seal_key() -> Result<(SecretBytes, [u8; 32])> {
+    let secret = X25519Secret::generate(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+    let public = secret.public().to_bytes();
+    Ok((
+        SecretBytes::new(secret.to_secret().expose().to_vec()),
+        public,
+    ))
+}
+
+/// The initiator's side of the handshake, from a fetched bundle.
 pub(crate) struct Initiated {
     pub(crate) session: SecretBytes,
     pub(crate) header: Vec<u8>,
     pub(crate) peer_identity: Vec<u8>,
 }
 
+pub(crate) fn initiate(
+    keys: &Keys,
+    fetched: &FetchBundleResponse,
+    expected: &Fingerprint,
+) -> Result<Initiated> {
+    let bundle =
+        VerifiedBundle::from_fetch(fetched, expected).map_err(|_| ClientError::BundleMismatch)?;
+    let initiation = handshake::initiate(&keys.identity, &bundle, &mut OsRng)
+        .map_err(|_| ClientError::BundleMismatch)?;
+    let session = Session::initiator(
+        &initiation.output.shared,
+        &initiation.output.associated_data,
+        initiation.remote_ratchet,
+        &mut OsRng,
+    )
+    .map_err(|_| ClientError::Crypto)?;
+    Ok(Initiated {
+        session: save_session(&session)?,
+        header: initiation.header.encode(),
+        peer_identity: initiation.output.peer.encode().to_vec(),
+    })
+}
+
+/// Seals one inner ratchet message as an initial envelope to the intake mailbox.
+pub(crate) fn seal_initial(pending: &PendingInitial, inner: &[u8]) -> Result<Vec<u8>> {
+    let header =
+        InitialHeader::decode(pending.header.as_bytes()).map_err(|_| ClientError::Storage)?;
+    let seal = X25519Public::from_bytes(pending.seal_key);
+    handshake::seal_initial(&seal, &header, inner, &mut OsRng)
+        .map(|e| e.to_vec())
+        .map_err(|_| ClientError::Crypto)
+}
+
+/// An opened initial envelope.
+pub(crate) struct Initial {
+    /// The initiator's handshake ephemeral key: repeats carry the same one.
+    pub(crate) ephemeral: [u8; 32],
+    pub(crate) inner: Vec<u8>,
+    header: InitialHeader,
+}
+
+pub(crate) fn open_initial(
+    seal_secret: &SecretBytes,
+    envelope: &[u8],
+) -> std::result::Result<Initial, NotOpened> {
+    let secret = Secret::<32>::try_from_slice(seal_secret.expose()).map_err(|_| NotOpened)?;
+    let opened = handshake::open_initial(&X25519Secret::from_secret(&secret), envelope)
+        .map_err(|_| NotOpened)?;
+    Ok(Initial {
+        ephemeral: opened.header.ephemeral().to_bytes(),
+        inner: opened.inner.to_vec(),
+        header: opened.header,
+    })
+}
+
+/// The responder's side: the session, the initiator's identity, and the prekeys with
+/// the used one-time prekey removed (to be saved only once the first message opened).
 pub(crate) struct Responded {
     pub(crate) session: SecretBytes,
     pub(crate) peer_identity: Vec<u8>,
     pub(crate) prekeys: SecretBytes,
 }
 
-pub(crate) fn new_identity() -> Result<SecretBytes> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn fingerprint(_identity: &SecretBytes) -> Result<String> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn fingerprint_bytes(_identity: &SecretBytes) -> Result<Vec<u8>> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn safety_number(_identity: &SecretBytes, _peer: &[u8]) -> Result<SafetyNumberView> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn new_prekeys(
-    _identity: &SecretBytes,
-    _one_time: usize,
-) -> Result<(Bundle, SecretBytes)> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn new_seal_key() -> Result<(SecretBytes, [u8; 32])> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn encode_invitation(_fields: &InvitationFields) -> Result<String> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn decode_invitation(_code: &str) -> Result<InvitationFields> {
-    Err(ClientError::InvalidInvitation)
-}
-pub(crate) fn initiate(
-    _identity: &SecretBytes,
-    _fetched: &FetchBundleResponse,
-    _fields: &InvitationFields,
-) -> Result<Initiated> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn seal_initial(_pending: &PendingInitial, _inner: &[u8]) -> Result<Vec<u8>> {
-    Err(ClientError::Internal)
-}
-pub(crate) fn open_initial(
-    _seal_secret: &SecretBytes,
-    _envelope: &[u8],
-) -> std::result::Result<Initial, NotOpened> {
-    Err(NotOpened)
-}
 pub(crate) fn respond(
-    _identity: &SecretBytes,
-    _prekeys: &SecretBytes,
-    _initial: &Initial,
+    keys: &Keys,
+    prekeys: &SecretBytes,
+    initial: &Initial,
 ) -> std::result::Result<Responded, NotOpened> {
-    Err(NotOpened)
+    let mut set = PrekeySet::unpickle(&keys.pickle_key, prekeys.expose()).map_err(|_| NotOpened)?;
+    let response =
+        handshake::respond(&keys.identity, &set, &initial.header).map_err(|_| NotOpened)?;
+    let session = Session::responder(
+        &response.output.shared,
+        &response.output.associated_data,
+        response.own_ratchet,
+    )
+    .map_err(|_| NotOpened)?;
+    set.consume(response.prekey);
+    let pickled = set
+        .pickle(&keys.pickle_key, &mut OsRng)
+        .map_err(|_| NotOpened)?;
+    Ok(Responded {
+        session: save_session(&session).map_err(|_| NotOpened)?,
+        peer_identity: response.output.peer.encode().to_vec(),
+        prekeys: SecretBytes::new(pickled),
+    })
+}
+
+/// What an invitation code carries, in the façade's terms.
+pub(crate) struct InvitationFields {
+    pub(crate) relay: String,
+    pub(crate) intake: MailboxAddress,
+    pub(crate) bundle_id: corridor_wire::api::BundleId,
+    pub(crate) fingerprint: Fingerprint,
+    pub(crate) seal_key: [u8; 32],
+    pub(crate) expires_at: u64,
+    pub(crate) standing: bool,
+}
+
+pub(crate) fn encode_invitation(fields: &InvitationFields) -> Result<String> {
+    Invitation {
+        kind: if fields.standing {
+            InvitationKind::Standing
+        } else {
+            InvitationKind::OneTime
+        },
+        expires_at: fields.expires_at,
+        relays: vec![fields.relay.clone()],
+        deposit_id: fields.intake.deposit_id,
+        credential: fields.intake.credential,
+        bundle_id: fields.bundle_id,
+        fingerprint: fields.fingerprint,
+        seal_key: X25519Public::from_bytes(fields.seal_key),
+    }
+    .to_code()
+    .map_err(|_| ClientError::InvalidRelay)
+}
+
+pub(crate) fn decode_invitation(code: &str) -> Result<InvitationFields> {
+    let invitation = Invitation::from_code(code).map_err(|_| ClientError::InvalidInvitation)?;
+    let relay = invitation
+        .relays
+        .first()
+        .ok_or(ClientError::InvalidInvitation)?
+        .clone();
+    Ok(InvitationFields {
+        intake: MailboxAddress {
+            relay: relay.clone(),
+            deposit_id: invitation.deposit_id,
+            credential: invitation.credential,
+        },
+        relay,
+        bundle_id: invitation.bundle_id,
+        fingerprint: invitation.fingerprint,
+        seal_key: invitation.seal_key.to_bytes(),
+        expires_at: invitation.expires_at,
+        standing: invitation.kind == InvitationKind::Standing,
+    })
 }
