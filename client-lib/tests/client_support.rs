@@ -256,13 +256,14 @@ pub async fn connect(inviter: &Client, inviter_label: &str, invitee: &Client, in
     assert!(contact.established);
 }
 
-/// Texts received from `label`, oldest first.
+/// Text messages received from `label`, oldest first (alerts left out).
 pub fn received_from(client: &Client, label: &str) -> Vec<String> {
     client
         .inbox(Some(label))
         .unwrap()
         .into_iter()
         .filter(|m| m.direction == corridor_client::client::Direction::Incoming)
+        .filter(|m| m.kind == corridor_client::client::MessageKind::Text)
         .map(|m| m.text)
         .collect()
 }
