@@ -87,6 +87,22 @@ async fn invite_accept_sync_and_talk_both_ways() {
 }
 
 #[tokio::test]
+async fn a_client_can_be_shared_across_tasks() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let world = World::new();
+    let bob = std::sync::Arc::new(world.client("bob").await);
+    send_sync(&*bob);
+    let sync = bob.sync();
+    send(&sync);
+    drop(sync);
+    let shared = bob.clone();
+    let handle = tokio::spawn(async move { shared.sync().await.map(|r| r.sent) });
+    assert_eq!(handle.await.unwrap().unwrap(), 0);
+    send(&bob.send("nobody", "x"));
+}
+
+#[tokio::test]
 async fn state_survives_reopening() {
     let world = World::new();
     {

@@ -52,6 +52,8 @@ impl From<StoreError> for ClientError {
 /// The open store.
 pub(crate) struct Db {
     store: Store,
+    /// Makes [`Db::next_seq`]'s read-increment-write atomic.
+    seq: std::sync::Mutex<()>,
 }
 
 impl Db {
@@ -76,7 +78,10 @@ impl Db {
         let store = tokio::task::spawn_blocking(move || Profile::create(dir, &passphrase, params))
             .await
             .map_err(|_| ClientError::Internal)??;
-        Ok(Self { store })
+        Ok(Self {
+            store,
+            seq: std::sync::Mutex::new(()),
+        })
     }
 
     /// Opens the store; on a duress unlock also returns the duress payload.
@@ -96,6 +101,7 @@ impl Db {
         Ok((
             Self {
                 store: unlocked.store,
+                seq: std::sync::Mutex::new(()),
             },
             payload,
         ))
@@ -151,6 +157,7 @@ impl Db {
 
     /// A fresh number from a persisted counter: record ids and outbox order.
     pub(crate) fn next_seq(&self) -> Result<u64> {
+        let _guard = self.seq.lock().map_err(|_| ClientError::Internal)?;
         let current: u64 = self.get(Tree::Meta, SEQ_KEY)?.unwrap_or(1);
         self.put(Tree::Meta, SEQ_KEY, &current.saturating_add(1), None)?;
         Ok(current)
