@@ -19,10 +19,15 @@ fn options(name: &str, relay: &str) -> CreateOptions {
     }
 }
 
+#[allow(clippy::unwrap_used)]
 async fn create(dir: &Path, name: &str, relay: &str) -> Client {
-    Client::create(&dir.join(name), &Passphrase::from(name), options(name, relay))
-        .await
-        .unwrap()
+    Client::create(
+        &dir.join(name),
+        &Passphrase::from(name),
+        options(name, relay),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +57,10 @@ async fn two_clients_over_the_real_relay() {
         .await
         .unwrap();
     traveller
-        .send("desk-label-canary", "plaintext canary: shelter on Jasmine Lane")
+        .send(
+            "desk-label-canary",
+            "plaintext canary: shelter on Jasmine Lane",
+        )
         .await
         .unwrap();
     let report = desk.sync().await.unwrap();

@@ -15,7 +15,8 @@ use super::db::Tree;
 use super::payload::Payload;
 use super::records::{AlertKitEntry, DuressKit, SecretBytes};
 use super::{Client, ClientError, Passphrase, Result};
-use crate::primitives::random::{self, OsRng};
+use crate::primitives::Secret;
+use crate::primitives::random::OsRng;
 use corridor_wire::b64::Bytes;
 use std::time::Duration;
 
@@ -54,15 +55,20 @@ impl Client {
                     self.save_contact(&contact)?;
                     continue;
                 }
-                let key: [u8; 32] = random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+                let key = Secret::<32>::random(&mut OsRng).map_err(|_| ClientError::Crypto)?;
                 let to = contact
                     .outgoing
                     .clone()
                     .ok_or(ClientError::NotEstablished)?;
-                self.enqueue(&mut contact, &Payload::DuressAlertKey { key: Bytes(key) })?;
+                self.enqueue(
+                    &mut contact,
+                    &Payload::DuressAlertKey {
+                        key: Bytes(*key.expose()),
+                    },
+                )?;
                 alerts.push(AlertKitEntry {
                     to,
-                    key: SecretBytes::new(key.to_vec()),
+                    key: SecretBytes::new(key.expose().to_vec()),
                 });
             }
             let kit = DuressKit {

@@ -12,6 +12,7 @@ use super::payload::{MailboxAddress, Payload};
 use super::proto::{self, InvitationFields};
 use super::records::{ContactRecord, InvitationRecord, PendingInitial, SecretBytes};
 use super::{Client, ClientError, ContactSummary, InvitationKind, Result, check_label};
+use crate::primitives::Secret;
 use crate::primitives::random::{self, OsRng};
 use corridor_wire::b64::Bytes;
 
@@ -50,8 +51,8 @@ impl Client {
         let keys = self.keys()?;
         let (bundle, prekeys) = proto::new_prekeys(&keys, one_time)?;
         let bundle_id = Bytes(random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?);
-        let bundle_auth: [u8; 32] = random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?;
-        let bundle_auth_seed = SecretBytes::new(bundle_auth.to_vec());
+        let bundle_auth = Secret::<32>::random(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+        let bundle_auth_seed = SecretBytes::new(bundle_auth.expose().to_vec());
         let (seal_secret, seal_key) = proto::new_seal_key()?;
 
         let intake = self.net.create_mailbox(&relay).await?;

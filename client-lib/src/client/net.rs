@@ -6,13 +6,12 @@ use super::records::{OwnedMailbox, SecretBytes};
 use super::{ClientError, Result};
 use crate::primitives::Secret;
 use crate::primitives::ed25519::SigningKey;
-use crate::primitives::random::{self, OsRng};
+use crate::primitives::random::OsRng;
 use crate::transport::{
     AuthSigner, HttpConfig, ProxyUrl, ReceivedEnvelope, Relay, RelayPool, RelayUrl, TransportError,
 };
 use corridor_wire::ENVELOPE_SIZE;
-use corridor_wire::api::{AuthKey, Bundle, BundleId, FetchBundleResponse};
-use corridor_wire::b64::Bytes;
+use corridor_wire::api::{Bundle, BundleId, FetchBundleResponse};
 use std::sync::Arc;
 
 /// A transport failure, as the `Client` sees it.
@@ -26,22 +25,10 @@ pub(crate) enum DepositFailure {
     Gone,
 }
 
-/// Signs relay requests with a mailbox's or bundle's own key.
-struct Signer(SigningKey);
-
-impl AuthSigner for Signer {
-    fn auth_key(&self) -> AuthKey {
-        Bytes(self.0.verifying_key().to_bytes())
-    }
-
-    fn sign_transcript(&self, transcript: &[u8]) -> [u8; 64] {
-        self.0.sign(transcript).to_bytes()
-    }
-}
-
-fn signer(seed: &SecretBytes) -> Result<Signer, NetError> {
+/// The mailbox's (or bundle's) own Ed25519 key, which signs its relay requests.
+fn signer(seed: &SecretBytes) -> Result<SigningKey, NetError> {
     let seed = Secret::<32>::try_from_slice(seed.expose()).map_err(|_| TransportError::Rng)?;
-    Ok(Signer(SigningKey::from_secret(&seed)))
+    Ok(SigningKey::from_secret(&seed))
 }
 
 /// Checks that `relay` is a usable relay URL.
@@ -90,8 +77,8 @@ impl Net {
 
     /// Creates a mailbox on `relay` with a fresh auth key.
     pub(crate) async fn create_mailbox(&self, relay: &str) -> Result<OwnedMailbox, NetError> {
-        let seed: [u8; 32] = random::array(&mut OsRng).map_err(|_| TransportError::Rng)?;
-        let seed = SecretBytes::new(seed.to_vec());
+        let seed = Secret::<32>::random(&mut OsRng).map_err(|_| TransportError::Rng)?;
+        let seed = SecretBytes::new(seed.expose().to_vec());
         let signer = signer(&seed)?;
         let ids = self
             .relay(relay)?
