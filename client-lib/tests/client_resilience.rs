@@ -145,3 +145,26 @@ async fn rotation_before_the_first_reply_is_refused() {
     let err = alice.rotate("bob", None).await.unwrap_err();
     assert!(matches!(err, ClientError::NotEstablished));
 }
+
+#[tokio::test]
+async fn wait_for_mail_wakes_on_a_deposit() {
+    let world = World::new();
+    let bob = std::sync::Arc::new(world.client("bob").await);
+    let alice = world.client("alice").await;
+    connect(&bob, "bob", &alice, "alice").await;
+    // Nothing waiting: the long-poll ends empty-handed.
+    assert!(!bob.wait_for_mail(1).await.unwrap());
+    let waiter = {
+        let bob = bob.clone();
+        tokio::spawn(async move { bob.wait_for_mail(30).await })
+    };
+    alice.send("bob", "wake up").await.unwrap();
+    assert!(waiter.await.unwrap().unwrap());
+    bob.sync().await.unwrap();
+    assert_eq!(received_from(&bob, "alice"), vec!["wake up"]);
+    world.relay.set_reachable(false);
+    assert!(matches!(
+        bob.wait_for_mail(1).await,
+        Err(ClientError::RelayUnreachable)
+    ));
+}

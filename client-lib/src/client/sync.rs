@@ -13,7 +13,7 @@ use super::records::{
     ContactRecord, InvitationRecord, MessageRecord, OutboxItem, OwnedMailbox, StoredDirection,
     StoredKind,
 };
-use super::{Client, Event, Result, SyncReport, alert, coarse, proto};
+use super::{Client, ClientError, Event, Result, SyncReport, alert, coarse, proto};
 use std::collections::HashSet;
 
 /// At most this many fetch rounds per mailbox and sync, so a flooded mailbox cannot keep
@@ -144,6 +144,63 @@ impl Client {
 
         let _ = self.db.purge_expired(self.now());
         Ok(report)
+    }
+
+    /// Waits until at least one of this profile's mailboxes holds mail, or `max_secs` pass
+    /// (long-poll on every mailbox at once). Returns whether mail is waiting; nothing is
+    /// fetched for good or acknowledged: call [`Client::sync`] next. Together they make a
+    /// receive loop:
+    ///
+    /// ```no_run
+    /// # async fn run(client: &corridor_client::Client) -> Result<(), corridor_client::ClientError> {
+    /// loop {
+    ///     if client.wait_for_mail(25).await? {
+    ///         client.sync().await?;
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::RelayUnreachable`] if no relay answered at all;
+    /// [`ClientError::Storage`].
+    pub async fn wait_for_mail(&self, max_secs: u32) -> Result<bool> {
+        let now = self.now();
+        let mut mailboxes: Vec<OwnedMailbox> = self
+            .db
+            .all::<InvitationRecord>(Tree::Invitations)?
+            .into_iter()
+            .filter(|(_, i)| i.expires_at > now)
+            .map(|(_, i)| i.intake)
+            .collect();
+        for contact in self.all_contacts()? {
+            mailboxes.extend(contact.incoming);
+        }
+        if mailboxes.is_empty() {
+            return Ok(false);
+        }
+        let mut waiting = tokio::task::JoinSet::new();
+        for mailbox in mailboxes {
+            let net = self.net.clone();
+            waiting
+                .spawn(async move { net.fetch(&mailbox, max_secs).await.map(|m| !m.is_empty()) });
+        }
+        let mut answered = false;
+        while let Some(joined) = waiting.join_next().await {
+            match joined {
+                Ok(Ok(true)) => {
+                    waiting.abort_all();
+                    return Ok(true);
+                }
+                Ok(Ok(false)) => answered = true,
+                _ => {}
+            }
+        }
+        if answered {
+            Ok(false)
+        } else {
+            Err(ClientError::RelayUnreachable)
+        }
     }
 
     /// Fetches, processes and acknowledges one mailbox until it is empty.
