@@ -76,5 +76,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     caseworker.close().await;
     Client::panic_wipe(&caseworker_dir)?;
     Client::panic_wipe(&requester_dir)?;
+    let _ = std::fs::remove_dir_all(&root);
     Ok(())
 }

@@ -79,5 +79,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     requester.close().await;
     Client::panic_wipe(&root.join("desk"))?;
     Client::panic_wipe(&root.join("requester"))?;
+    let _ = std::fs::remove_dir_all(&root);
     Ok(())
 }
