@@ -209,6 +209,13 @@ impl Client {
         proto::Keys::load(&profile.identity, &profile.pickle_key)
     }
 
+    /// The key sessions and prekeys are pickled under.
+    pub(crate) fn pickle_key(&self) -> Result<crate::primitives::Secret<32>> {
+        let profile = self.profile()?;
+        crate::primitives::Secret::try_from_slice(profile.pickle_key.expose())
+            .map_err(|_| ClientError::Storage)
+    }
+
     pub(crate) fn emit(&self, event: Event) {
         // No subscriber is not an error.
         let _ = self.events.send(event);
@@ -375,7 +382,7 @@ impl Client {
         contact: &mut ContactRecord,
         payload: &Payload,
     ) -> Result<Vec<u64>> {
-        let (targets, envelopes) = proto::seal_for(contact, payload)?;
+        let (targets, envelopes) = proto::seal_for(&self.pickle_key()?, contact, payload)?;
         let mut seqs = Vec::with_capacity(envelopes.len());
         // The session advanced: persist it before anything can be sent with it.
         self.save_contact(contact)?;

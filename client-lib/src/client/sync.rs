@@ -280,7 +280,7 @@ impl Client {
             .incoming
             .iter()
             .position(|m| m.deposit_id.0 == mailbox);
-        match proto::open_message(&mut contact, envelope) {
+        match proto::open_message(&self.pickle_key()?, &mut contact, envelope) {
             Ok(opened) => {
                 if let Some(origin) = contact.origin.as_mut() {
                     origin.heard_direct = true;
@@ -351,7 +351,8 @@ impl Client {
             let Some(mut contact) = self.contact_by_id(contact_id)? else {
                 return Ok(Outcome::Rejected);
             };
-            let Ok(opened) = proto::open_message(&mut contact, &initial.inner) else {
+            let Ok(opened) = proto::open_message(&self.pickle_key()?, &mut contact, &initial.inner)
+            else {
                 return Ok(Outcome::Rejected);
             };
             if let Some(bytes) = opened {
@@ -389,7 +390,9 @@ impl Client {
         };
         // The first payload must be the initiator's reply mailbox; anything else is not
         // a contact we answer.
-        let Ok(Some(bytes)) = proto::open_message(&mut contact, &initial.inner) else {
+        let Ok(Some(bytes)) =
+            proto::open_message(&self.pickle_key()?, &mut contact, &initial.inner)
+        else {
             return Ok(Outcome::Rejected);
         };
         let Ok(Payload::MailboxUpdate { mailbox }) = Payload::decode(&bytes) else {

@@ -116,7 +116,7 @@ pub(crate) fn initiate(
     )
     .map_err(|_| ClientError::Crypto)?;
     Ok(Initiated {
-        session: save_session(&session)?,
+        session: save_session(&keys.pickle_key, &session)?,
         header: initiation.header.encode(),
         peer_identity: initiation.output.peer.encode().to_vec(),
     })
@@ -181,7 +181,7 @@ pub(crate) fn respond(
         .pickle(&keys.pickle_key, &mut OsRng)
         .map_err(|_| NotOpened)?;
     Ok(Responded {
-        session: save_session(&session).map_err(|_| NotOpened)?,
+        session: save_session(&keys.pickle_key, &session).map_err(|_| NotOpened)?,
         peer_identity: response.output.peer.encode().to_vec(),
         prekeys: SecretBytes::new(pickled),
     })

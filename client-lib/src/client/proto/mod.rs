@@ -5,9 +5,10 @@
 use super::payload::{MailboxAddress, Payload};
 use super::records::{ContactRecord, PendingBlock, SecretBytes};
 use super::{ClientError, Result};
+use crate::primitives::Secret;
 use crate::primitives::random::OsRng;
 use crate::protocol::envelope::{self, Block, EnvelopeError};
-use crate::protocol::ratchet::{Session, SessionPickle};
+use crate::protocol::ratchet::Session;
 use zeroize::Zeroizing;
 
 mod handshake;
@@ -17,17 +18,15 @@ pub(crate) use handshake::*;
 /// payload is dropped.
 const MAX_PENDING_BLOCKS: usize = 512;
 
-pub(crate) fn load_session(bytes: &SecretBytes) -> Result<Session> {
-    let pickle: SessionPickle =
-        serde_json::from_slice(bytes.expose()).map_err(|_| ClientError::Storage)?;
-    Session::from_pickle(&pickle).map_err(|_| ClientError::Storage)
+pub(crate) fn load_session(key: &Secret<32>, bytes: &SecretBytes) -> Result<Session> {
+    Session::unpickle(key, bytes.expose()).map_err(|_| ClientError::Storage)
 }
 
-pub(crate) fn save_session(session: &Session) -> Result<SecretBytes> {
-    let pickle = session.pickle();
-    serde_json::to_vec(&pickle)
+pub(crate) fn save_session(key: &Secret<32>, session: &Session) -> Result<SecretBytes> {
+    session
+        .pickle(key, &mut OsRng)
         .map(SecretBytes::new)
-        .map_err(|_| ClientError::Internal)
+        .map_err(|_| ClientError::Crypto)
 }
 
 /// Where sealed envelopes go.
@@ -40,10 +39,11 @@ pub(crate) struct Target {
 /// Encrypts `payload` for `contact`, advancing its session (saved back into the record).
 /// Before the first reply, the envelopes are initial envelopes to the intake mailbox.
 pub(crate) fn seal_for(
+    key: &Secret<32>,
     contact: &mut ContactRecord,
     payload: &Payload,
 ) -> Result<(Target, Vec<Vec<u8>>)> {
-    let mut session = load_session(&contact.session)?;
+    let mut session = load_session(key, &contact.session)?;
     let bytes = payload.encode();
     let (target, envelopes) = if let Some(pending) = &contact.pending_initial {
         let blocks =
@@ -76,7 +76,7 @@ pub(crate) fn seal_for(
     } else {
         return Err(ClientError::NotEstablished);
     };
-    contact.session = save_session(&session)?;
+    contact.session = save_session(key, &session)?;
     Ok((target, envelopes))
 }
 
@@ -98,17 +98,18 @@ pub(crate) struct NotOpened;
 /// that message) with the contact's session. Returns the payload once all its blocks are
 /// in. On success the contact's session and pending blocks are updated (not saved).
 pub(crate) fn open_message(
+    key: &Secret<32>,
     contact: &mut ContactRecord,
     bytes: &[u8],
 ) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, NotOpened> {
-    let mut session = load_session(&contact.session).map_err(|_| NotOpened)?;
+    let mut session = load_session(key, &contact.session).map_err(|_| NotOpened)?;
     let block = if bytes.len() == envelope::ENVELOPE_SIZE {
         envelope::open(&mut session, bytes)
     } else {
         envelope::open_message(&mut session, bytes)
     }
     .map_err(|_| NotOpened)?;
-    let saved = save_session(&session).map_err(|_| NotOpened)?;
+    let saved = save_session(key, &session).map_err(|_| NotOpened)?;
     let payload = reassemble(&mut contact.pending_blocks, block);
     contact.session = saved;
     Ok(payload)
