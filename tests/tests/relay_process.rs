@@ -123,7 +123,15 @@ async fn destroy_leaves_no_id_in_the_data_directory() {
     );
     assert_eq!(store.count_prefix(&[layout::ROUTE]).unwrap(), 1);
     assert_eq!(store.count_prefix(&[layout::EXPIRY]).unwrap(), 5);
-    // Nor does the log carry them.
+    // Nor does the log carry them: it has no per-request lines at all.
+    for line in relay.logs() {
+        assert!(
+            ["listening on", "shutting down", "stopped;"]
+                .iter()
+                .any(|known| line.contains(known)),
+            "unexpected log line: {line}"
+        );
+    }
     let logs = relay.logs().join("\n");
     for mb in [&gone, &kept] {
         assert!(!logs.contains(&mb.read_id.to_text()));
