@@ -168,3 +168,54 @@ async fn wait_for_mail_wakes_on_a_deposit() {
         Err(ClientError::RelayUnreachable)
     ));
 }
+
+#[tokio::test]
+async fn persisted_before_acknowledged_so_a_lost_ack_loses_nothing_and_duplicates_nothing() {
+    use std::sync::atomic::Ordering;
+    let world = World::new();
+    let bob = world.client("bob").await;
+    let alice = world.client("alice").await;
+    connect(&bob, "bob", &alice, "alice").await;
+    alice.send("bob", "first").await.unwrap();
+    alice.send("bob", "second").await.unwrap();
+
+    // Bob's acknowledgements never reach the relay (as if he crashed right after
+    // persisting): the envelopes stay there.
+    world.recorder.fail_acks.store(true, Ordering::SeqCst);
+    let report = bob.sync().await.unwrap();
+    assert_eq!(report.messages, 2);
+    assert_eq!(world.relay.message_count(), 2);
+    bob.close().await;
+
+    // After a restart the same envelopes come back: the ratchet refuses them, nothing is
+    // shown twice, and this time they are acknowledged.
+    world.recorder.fail_acks.store(false, Ordering::SeqCst);
+    let bob = world.reopen("bob").await;
+    let report = bob.sync().await.unwrap();
+    assert_eq!(report.messages, 0);
+    assert_eq!(report.rejected, 2);
+    assert_eq!(world.relay.message_count(), 0);
+    assert_eq!(received_from(&bob, "alice"), vec!["first", "second"]);
+}
+
+#[tokio::test]
+async fn a_deposit_stored_twice_is_shown_once() {
+    use std::sync::atomic::Ordering;
+    let world = World::new();
+    let bob = world.client("bob").await;
+    let alice = world.client("alice").await;
+    connect(&bob, "bob", &alice, "alice").await;
+    world
+        .recorder
+        .duplicate_deposits
+        .store(true, Ordering::SeqCst);
+    alice.send("bob", "once").await.unwrap();
+    world
+        .recorder
+        .duplicate_deposits
+        .store(false, Ordering::SeqCst);
+    let report = bob.sync().await.unwrap();
+    assert_eq!(report.messages, 1);
+    assert_eq!(report.rejected, 1);
+    assert_eq!(received_from(&bob, "alice"), vec!["once"]);
+}

@@ -15,8 +15,8 @@ use corridor_client::client::{
     Client, CreateOptions, Event, InvitationKind, KdfChoice, ManualClock, OpenOptions, Passphrase,
 };
 use corridor_client::transport::{
-    AuthSigner, HttpConfig, MailboxIds, MemoryRelay, MemoryRelayConfig, ReceivedEnvelope, Relay,
-    RelayFuture, RelayPool, RelayUrl,
+    AuthSigner, HttpConfig, MailboxIds, MemoryRelay, MemoryRelayConfig, NetFailure,
+    ReceivedEnvelope, Relay, RelayFuture, RelayPool, RelayUrl, TransportError,
 };
 use corridor_wire::ENVELOPE_SIZE;
 use corridor_wire::api::{
@@ -24,6 +24,7 @@ use corridor_wire::api::{
     FetchBundleResponse, ReadId,
 };
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tempfile::TempDir;
 
@@ -41,6 +42,10 @@ pub struct Recording {
     pub bundles: Mutex<Vec<BundleId>>,
     /// When set, every bundle fetch answers this instead: a relay substituting keys.
     pub substitute: Mutex<Option<FetchBundleResponse>>,
+    /// When set, every deposit is stored twice (a deposit retried after a timeout).
+    pub duplicate_deposits: AtomicBool,
+    /// When set, every acknowledgement fails as if the connection dropped.
+    pub fail_acks: AtomicBool,
 }
 
 impl Recording {
@@ -50,6 +55,8 @@ impl Recording {
             mailboxes: Mutex::new(Vec::new()),
             bundles: Mutex::new(Vec::new()),
             substitute: Mutex::new(None),
+            duplicate_deposits: AtomicBool::new(false),
+            fail_acks: AtomicBool::new(false),
         }
     }
 
@@ -91,7 +98,12 @@ impl Relay for Recording {
         credential: &'a DepositCredential,
         envelope: &'a [u8; ENVELOPE_SIZE],
     ) -> RelayFuture<'a, ()> {
-        self.inner.deposit(deposit_id, credential, envelope)
+        Box::pin(async move {
+            if self.duplicate_deposits.load(Ordering::SeqCst) {
+                self.inner.deposit(deposit_id, credential, envelope).await?;
+            }
+            self.inner.deposit(deposit_id, credential, envelope).await
+        })
     }
 
     fn fetch<'a>(
@@ -109,6 +121,9 @@ impl Relay for Recording {
         signer: &'a dyn AuthSigner,
         seqs: &'a [u64],
     ) -> RelayFuture<'a, u32> {
+        if self.fail_acks.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(TransportError::Unreachable(NetFailure::Interrupted)) });
+        }
         self.inner.ack(read_id, signer, seqs)
     }
 
