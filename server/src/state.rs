@@ -121,6 +121,11 @@ impl AppState {
         &self.inner.metrics
     }
 
+    /// Fetches currently registered for a long-poll (for tests and monitoring).
+    pub fn waiting_fetches(&self) -> usize {
+        self.inner.waiters.fetches()
+    }
+
     pub(crate) fn waiters(&self) -> &Arc<Waiters> {
         &self.inner.waiters
     }

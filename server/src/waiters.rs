@@ -57,6 +57,18 @@ impl Waiters {
         }
     }
 
+    /// Number of fetches registered, over all mailboxes.
+    pub fn fetches(&self) -> usize {
+        self.map
+            .lock()
+            .map(|m| {
+                m.values()
+                    .map(|n| Arc::strong_count(n).saturating_sub(1))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     /// Number of mailboxes with waiting fetches.
     pub fn len(&self) -> usize {
         self.map.lock().map(|m| m.len()).unwrap_or(0)

@@ -553,7 +553,7 @@ async fn at_most_four_fetches_wait_on_one_mailbox() {
             h.post("/v1/mailboxes/fetch", &req).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.until_waiting(4).await;
     assert!(waiting.iter().all(|t| !t.is_finished()));
     // The fifth does not wait: it answers at once, empty.
     let started = Instant::now();
@@ -593,7 +593,7 @@ async fn waiting_fetches_hold_at_most_half_the_request_slots() {
             h.post("/v1/mailboxes/fetch", &req).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    h.until_waiting(2).await;
     // Two slots wait; a third mailbox's long-poll answers at once, leaving room for deposits.
     let (owner, mb) = &boxes[2];
     let started = Instant::now();

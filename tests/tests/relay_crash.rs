@@ -185,7 +185,13 @@ async fn sigterm_under_load_loses_nothing_acknowledged() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the load build up: some deposits acknowledged, more in flight.
+    for _ in 0..1000 {
+        if acknowledged.lock().unwrap().len() >= 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (status, mut relay) = tokio::task::spawn_blocking(move || {
         let status = relay.terminate().unwrap();
         (status, relay)

@@ -150,7 +150,20 @@ async fn sigterm_wakes_long_polls_and_exits_cleanly() {
         let owner = owner.clone();
         tokio::spawn(async move { client.fetch(&owner, &mb.read_id, 25).await })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Wait until the relay reports the long-poll as waiting.
+    let metrics_url = format!("{}/metrics", relay.url());
+    for _ in 0..500 {
+        let text = reqwest::get(&metrics_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("corridor_waiting_fetches 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let started = std::time::Instant::now();
     let status = tokio::task::spawn_blocking(move || {
         let status = relay.terminate().unwrap();

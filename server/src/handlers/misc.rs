@@ -61,8 +61,12 @@ pub(crate) async fn healthz() -> impl IntoResponse {
     responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain"))
 )]
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics().render(),
-    )
+    let mut text = state.metrics().render();
+    text.push_str("# HELP corridor_waiting_fetches Fetches currently waiting in a long-poll.\n");
+    text.push_str("# TYPE corridor_waiting_fetches gauge\n");
+    text.push_str(&format!(
+        "corridor_waiting_fetches {}\n",
+        state.waiting_fetches()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

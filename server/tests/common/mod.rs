@@ -68,6 +68,20 @@ impl Harness {
         }
     }
 
+    /// Waits (up to 10 s) until `n` fetches are registered for a long-poll.
+    pub async fn until_waiting(&self, n: usize) {
+        for _ in 0..1000 {
+            if self.state.waiting_fetches() >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!(
+            "only {} fetches waiting, expected {n}",
+            self.state.waiting_fetches()
+        );
+    }
+
     pub fn now(&self) -> u64 {
         use corridor_relay::Clock;
         self.clock.now()
