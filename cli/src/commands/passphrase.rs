@@ -31,6 +31,8 @@ impl Args {
         let Action::Change(args) = self.action;
         ctx.require_profile()?;
         let old = passphrase::read_current(ctx.passphrase_source(), "Current passphrase: ")?;
+        // Unlock (and so check the current passphrase) before asking for a new one.
+        ctx.client_with(&old).await?;
         let source = Source {
             file: args.new_passphrase_file.as_deref(),
             flag: "--new-passphrase-file",
