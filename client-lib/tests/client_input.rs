@@ -41,3 +41,55 @@ fn arbitrary_text_is_refused_with_typed_errors() {
     assert!(bob.contacts().unwrap().iter().all(|c| !c.verified));
     assert_eq!(alice.contacts().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn bad_relay_and_proxy_settings_are_refused_up_front() {
+    use corridor_client::Client;
+    use corridor_client::client::{CreateOptions, InvitationKind, KdfChoice};
+    let root = tempfile::tempdir().unwrap();
+    let options = |relays: Vec<&str>, proxy: Option<&str>| CreateOptions {
+        name: "x".into(),
+        relays: relays.into_iter().map(str::to_owned).collect(),
+        proxy: proxy.map(str::to_owned),
+        kdf: KdfChoice::FastForTests,
+        ..CreateOptions::default()
+    };
+    let pass = pass("x");
+    let dir = root.path().join("p");
+    let cases = [
+        (options(vec![], None), "no relay"),
+        (
+            options(vec!["http://relay.example.org"], None),
+            "plain http",
+        ),
+        (options(vec!["ftp://127.0.0.1"], None), "scheme"),
+        (
+            options(
+                vec!["https://relay.example.org"],
+                Some("socks5://127.0.0.1:9050"),
+            ),
+            "socks5 resolves names locally",
+        ),
+    ];
+    for (opts, why) in cases {
+        let err = Client::create(&dir, &pass, opts).await.unwrap_err();
+        assert!(
+            matches!(err, ClientError::NoRelay | ClientError::InvalidRelay),
+            "{why}: {err:?}"
+        );
+        assert!(!Client::profile_exists(&dir), "{why}");
+    }
+    // Through a SOCKS proxy that is not running: a clear, typed error.
+    let client = Client::create(
+        &dir,
+        &pass,
+        options(vec!["http://127.0.0.1:9"], Some("socks5h://127.0.0.1:1")),
+    )
+    .await
+    .unwrap();
+    let err = client
+        .create_invitation(InvitationKind::OneTime, 60)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::RelayUnreachable), "{err:?}");
+}

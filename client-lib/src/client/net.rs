@@ -59,11 +59,14 @@ impl Net {
         let pool = match pool {
             Some(pool) => pool,
             None => {
-                let mut config = HttpConfig::default();
-                if let Some(proxy) = proxy {
-                    config.proxy =
-                        Some(ProxyUrl::parse(proxy).map_err(|_| ClientError::InvalidRelay)?);
-                }
+                let config = match proxy {
+                    // A proxy is, in practice, Tor: take its longer timeouts.
+                    Some(proxy) => HttpConfig {
+                        proxy: Some(ProxyUrl::parse(proxy).map_err(|_| ClientError::InvalidRelay)?),
+                        ..HttpConfig::tor().map_err(|_| ClientError::InvalidRelay)?
+                    },
+                    None => HttpConfig::default(),
+                };
                 Arc::new(RelayPool::new(config))
             }
         };
