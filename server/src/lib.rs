@@ -120,6 +120,14 @@ pub async fn serve(
 ) -> Result<(), RelayError> {
     let addr = listener.local_addr()?;
     let config = state.config().clone();
+    if config.request_timeout_secs <= u64::from(config.max_wait_secs) {
+        tracing::warn!(
+            "request_timeout_secs ({}) is not above max_wait_secs ({}): long-polls will be \
+             answered 408",
+            config.request_timeout_secs,
+            config.max_wait_secs
+        );
+    }
     let sweeper = tokio::spawn(sweep_periodically(state.clone()));
     let stopping = state.clone();
     let shutdown = async move {
