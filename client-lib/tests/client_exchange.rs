@@ -272,3 +272,39 @@ async fn bad_input_is_refused_with_typed_errors() {
         Err(ClientError::InvalidLabel)
     ));
 }
+
+#[tokio::test]
+async fn a_leaked_standing_invitation_is_revoked() {
+    let world = World::new();
+    let org = world.client("org").await;
+    let carol = world.client("carol").await;
+    let stranger = world.client("stranger").await;
+    let code = org
+        .create_invitation(InvitationKind::Standing { max_uses: None }, 3600)
+        .await
+        .unwrap();
+    carol.accept_invitation(&code, "org").await.unwrap();
+    org.sync().await.unwrap();
+    carol.sync().await.unwrap();
+    let open = org.invitations().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].uses, 1);
+    assert!(!open[0].used_up);
+    let (mailboxes, bundles) = (world.relay.mailbox_count(), world.relay.bundle_count());
+
+    org.revoke_invitation(open[0].id).await.unwrap();
+    assert!(org.invitations().unwrap().is_empty());
+    assert_eq!(world.relay.bundle_count(), bundles - 1);
+    assert_eq!(world.relay.mailbox_count(), mailboxes - 1);
+    let err = stranger.accept_invitation(&code, "org").await.unwrap_err();
+    assert!(matches!(err, ClientError::InvitationUnavailable), "{err:?}");
+    assert!(matches!(
+        org.revoke_invitation(open[0].id).await,
+        Err(ClientError::UnknownInvitation)
+    ));
+
+    // Carol, already a contact, is not affected.
+    carol.send("org", "still reachable").await.unwrap();
+    org.sync().await.unwrap();
+    assert_eq!(received_from(&org, "new-1"), vec!["still reachable"]);
+}

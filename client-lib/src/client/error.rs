@@ -39,6 +39,9 @@ pub enum ClientError {
     /// The label is empty, too long or contains control characters.
     #[error("invalid label")]
     InvalidLabel,
+    /// No open invitation has this id.
+    #[error("no such invitation")]
+    UnknownInvitation,
     /// The invitation code is malformed, has a bad checksum, or is of an unknown version.
     #[error("invalid invitation code")]
     InvalidInvitation,

@@ -11,7 +11,9 @@ use super::db::Tree;
 use super::payload::{MailboxAddress, Payload};
 use super::proto::{self, InvitationFields};
 use super::records::{ContactRecord, InvitationRecord, PendingInitial, SecretBytes};
-use super::{Client, ClientError, ContactSummary, InvitationKind, Result, check_label};
+use super::{
+    Client, ClientError, ContactSummary, InvitationKind, InvitationSummary, Result, check_label,
+};
 use crate::primitives::Secret;
 use crate::primitives::random::{self, OsRng};
 use corridor_wire::b64::Bytes;
@@ -173,5 +175,71 @@ impl Client {
         // Unreachable now is fine: the first message waits in the outbox.
         let _ = self.flush_outbox().await?;
         Ok(Self::summary(&contact))
+    }
+
+    /// The invitations this profile issued that are still open, oldest first.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`].
+    pub fn invitations(&self) -> Result<Vec<InvitationSummary>> {
+        Ok(self
+            .db
+            .all::<InvitationRecord>(Tree::Invitations)?
+            .into_iter()
+            .map(|(_, i)| InvitationSummary {
+                id: i.id,
+                kind: if i.standing {
+                    InvitationKind::Standing {
+                        max_uses: i.max_uses,
+                    }
+                } else {
+                    InvitationKind::OneTime
+                },
+                uses: i.uses,
+                expires_at: i.expires_at,
+                used_up: i.exhausted(),
+            })
+            .collect())
+    }
+
+    /// Withdraws an invitation at once (for example a standing code that leaked): its
+    /// bundle is deleted and its intake mailbox destroyed on the relay, its secrets are
+    /// deleted here. Contacts already made through it are not affected, except one whose
+    /// messages still go to the intake mailbox (no reply received yet): it must be invited
+    /// again.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownInvitation`]; [`ClientError::RelayUnreachable`] (nothing is
+    /// deleted, try again), [`ClientError::Storage`].
+    pub async fn revoke_invitation(&self, id: u64) -> Result<()> {
+        let _op = self.op.lock().await;
+        let key = id.to_be_bytes();
+        let invitation = self
+            .db
+            .get::<InvitationRecord>(Tree::Invitations, &key)?
+            .ok_or(ClientError::UnknownInvitation)?;
+        if invitation.bundle_live {
+            match self
+                .net
+                .delete_bundle(
+                    &invitation.bundle_relay,
+                    &invitation.bundle_id,
+                    &invitation.bundle_auth_seed,
+                )
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => return Err(e.into()),
+                // Already gone from the relay.
+                Err(_) => {}
+            }
+        }
+        match self.net.destroy(&invitation.intake).await {
+            Ok(()) => {}
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(_) => {}
+        }
+        let _guard = self.lock()?;
+        self.db.remove(Tree::Invitations, &key)
     }
 }

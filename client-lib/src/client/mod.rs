@@ -35,9 +35,9 @@ pub use crate::store::Passphrase;
 pub use error::{ClientError, Result};
 pub use invite::MAX_INVITATION_SECS;
 pub use types::{
-    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, KdfChoice, ManualClock,
-    MessageKind, MessageView, OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock,
-    Whoami,
+    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, InvitationSummary,
+    KdfChoice, ManualClock, MessageKind, MessageView, OpenOptions, SafetyNumberView, SendOutcome,
+    SyncReport, SystemClock, Whoami,
 };
 
 use db::{Db, Tree};

@@ -154,6 +154,22 @@ pub struct ContactSummary {
     pub relay: String,
 }
 
+/// One invitation this profile issued and still holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationSummary {
+    /// A local number naming the invitation, for [`Client::revoke_invitation`](super::Client::revoke_invitation).
+    pub id: u64,
+    /// One-time or standing.
+    pub kind: InvitationKind,
+    /// How many people have used it.
+    pub uses: u32,
+    /// Unix seconds after which it is refused.
+    pub expires_at: u64,
+    /// No one else may use it (used up); it lingers only until the people who used it
+    /// write to their own mailboxes.
+    pub used_up: bool,
+}
+
 /// A safety number for one contact.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SafetyNumberView {
