@@ -111,3 +111,23 @@ fn completions_and_man_page() {
         assert!(dir.path().join(page).exists(), "{page}");
     }
 }
+
+#[test]
+fn bad_invitations_and_unknown_contacts_have_their_own_codes() {
+    let user = User::new("Coder", "coder real passphrase");
+    user.init("http://127.0.0.1:9");
+    let stderr = assert_code(
+        &user.run(&["accept", "not-an-invitation", "--name", "x"]),
+        7,
+    );
+    assert!(stderr.contains("invitation"), "{stderr}");
+    assert_code(&user.run(&["send", "nobody", "hello"]), code::NOT_FOUND);
+    assert_code(&user.run(&["verify", "nobody"]), code::NOT_FOUND);
+    // Labels are checked by the client: control characters are refused as usage errors.
+    let stderr = assert_code(
+        &user.run(&["accept", "x", "--name", "bad\u{1b}label"]),
+        code::USAGE,
+    );
+    assert!(!stderr.contains('\u{1b}'));
+    assert_eq!(user.json(&["contacts"]), serde_json::json!([]));
+}

@@ -66,6 +66,31 @@ fn two_caseworkers_talk_through_the_real_relay_and_leave_no_canary_on_disk() {
 
     let alice_label_for_bob = connect(&alice, &bob);
 
+    // --qr draws on stderr only; stdout keeps the bare code (or number) for scripts.
+    let out = alice.run(&["invite", "--qr"]);
+    assert_ok(&out, &["invite", "--qr"]);
+    assert_eq!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .lines()
+            .count(),
+        1
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains('\u{2588}'));
+    let out = alice.run(&["verify", &alice_label_for_bob, "--qr"]);
+    assert_ok(&out, &["verify", "--qr"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains('\u{2588}'));
+
+    // Not on a terminal: no spinner, so no control codes on stderr.
+    let out = bob.run(&["sync"]);
+    assert_ok(&out, &["sync"]);
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Safety numbers: the same 60 digits on both sides.
     let a = alice.json(&["verify", &alice_label_for_bob]);
     let b = bob.json(&["verify", BOB_LABEL_FOR_ALICE]);
