@@ -393,3 +393,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn debug_output_shows_no_content() {
+    let mut rng = TestRng::new(29);
+    let (mut alice, mut bob) = pair(&mut rng);
+    let e = envelope::seal(&mut alice, b"SAFEHOUSE-ADDRESS", &mut rng).unwrap();
+    let block = envelope::open(&mut bob, &e[0]).unwrap();
+    let shown = format!("{block:?} {bob:?} {:?}", Reassembler::new());
+    assert!(!shown.contains("SAFEHOUSE"));
+    assert!(!shown.contains(&format!("{:?}", &b"SAFEHOUSE"[..4])));
+    assert!(!shown.contains(&format!("{:?}", block.payload_id())));
+}
