@@ -323,3 +323,41 @@ async fn junk_deposited_by_a_stranger_is_dropped_and_the_conversation_goes_on() 
     assert_eq!(received_from(&bob, "alice"), vec!["me too"]);
     assert_eq!(world.relay.message_count(), 0);
 }
+
+#[tokio::test]
+async fn the_alert_still_arrives_after_the_caseworker_rotated_its_mailbox() {
+    let world = World::new();
+    let caseworker = world.client("caseworker").await;
+    let requester = world.client("requester").await;
+    connect(&caseworker, "caseworker", &requester, "requester").await;
+    let duress = Passphrase::from("duress words");
+    requester
+        .set_duress(&duress, &["caseworker"])
+        .await
+        .unwrap();
+    caseworker.sync().await.unwrap();
+
+    // The caseworker moves the mailbox the requester writes to; the requester moves on
+    // to the new one, which would normally retire the old one.
+    caseworker.rotate("requester", Some(RELAY_2)).await.unwrap();
+    requester.sync().await.unwrap();
+    requester
+        .send("caseworker", "on the new mailbox")
+        .await
+        .unwrap();
+    caseworker.sync().await.unwrap();
+    assert_eq!(
+        received_from(&caseworker, "requester"),
+        vec!["on the new mailbox"]
+    );
+    requester.close().await;
+
+    // The duress kit still points at the old mailbox, which was kept for alerts.
+    let decoy =
+        corridor_client::Client::open(&world.dir("requester"), &duress, world.open_options())
+            .await
+            .unwrap();
+    decoy.close().await;
+    let report = caseworker.sync().await.unwrap();
+    assert_eq!(report.duress_alerts, 1);
+}
