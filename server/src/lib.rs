@@ -105,6 +105,12 @@ pub async fn run(
 ) -> Result<(), RelayError> {
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir)?;
+    // Only the relay's user may read its data.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let store = SledStore::open(&config.data_dir)?;
     let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock))?;
     serve(listener, state, shutdown).await

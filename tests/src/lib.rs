@@ -70,16 +70,51 @@ pub fn profile_dir() -> Result<PathBuf, E2eError> {
         .ok_or_else(|| E2eError::Build("cannot locate the target directory".into()))
 }
 
+/// The newest modification time of the workspace's sources (`*.rs`, `Cargo.toml`,
+/// `Cargo.lock`), skipping `target*` and hidden directories.
+fn newest_source(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.metadata() else { continue };
+        let time = if meta.is_dir() {
+            if name.starts_with("target") || name.starts_with('.') {
+                continue;
+            }
+            newest_source(&path)
+        } else if name.ends_with(".rs") || name == "Cargo.toml" || name == "Cargo.lock" {
+            meta.modified().ok()
+        } else {
+            None
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
+/// True when the binary at `path` is missing or older than some workspace source.
+fn needs_build(path: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(path).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
+    workspace
+        .and_then(newest_source)
+        .is_some_and(|newest| newest > built)
+}
+
 /// The path of the workspace binary `bin` of package `package`, built with
 /// `cargo build -p <package> --bin <bin>` (same profile and target directory as the
-/// tests) when it is not there yet. `cargo test --workspace` does not necessarily build
-/// other packages' binaries before running this crate's tests.
+/// tests) when it is missing or older than a workspace source file. `cargo test
+/// --workspace` does not necessarily build other packages' binaries before running this
+/// crate's tests, and `cargo test -p corridor-e2e` never does.
 pub fn workspace_binary(package: &str, bin: &str) -> Result<PathBuf, E2eError> {
     static BUILD_LOCK: Mutex<()> = Mutex::new(());
     let dir = profile_dir()?;
     let path = dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
     let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if path.exists() {
+    if !needs_build(&path) {
         return Ok(path);
     }
     let target_dir = dir

@@ -79,6 +79,19 @@ async fn destroy_leaves_no_id_in_the_data_directory() {
     let status = relay.terminate().unwrap();
     assert!(status.success(), "relay exited with {status}");
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(relay.data_dir())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "data directory readable by others: {mode:o}"
+        );
+    }
     // No id or credential, raw or in base64, of either mailbox appears in any file.
     let mut files = Vec::new();
     all_files(relay.data_dir(), &mut files).unwrap();
