@@ -224,3 +224,40 @@ fn sanitized_output_cannot_drive_the_terminal() {
     let parsed: serde_json::Value = serde_json::from_str(raw.trim()).unwrap();
     assert_eq!(texts(&parsed, "in").last().unwrap(), hostile);
 }
+
+#[test]
+fn a_standing_invitation_serves_several_people() {
+    let relay = start_relay();
+    let url = relay.url().to_string();
+    let desk = User::new("Desk", "desk real passphrase");
+    desk.init(&url);
+    let code = desk.ok(&["invite", "--uses", "2", "--expires", "7d"]);
+    let code = code.trim();
+    for name in ["Sam", "Noor"] {
+        let person = User::new(name, "person real passphrase");
+        person.init(&url);
+        person.ok(&["accept", code, "--name", "desk"]);
+        person.ok(&["send", "desk", &format!("hello from {name}")]);
+    }
+    let report = desk.json(&["sync"]);
+    assert_eq!(
+        report["new_contacts"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    let inbox = desk.json(&["inbox"]);
+    let mut got = texts(&inbox, "in");
+    got.sort();
+    assert_eq!(got, ["hello from Noor", "hello from Sam"]);
+    // Provisional labels can be renamed.
+    let first = report["new_contacts"][0].as_str().unwrap().to_string();
+    desk.ok(&["rename", &first, "first-arrival"]);
+    let labels: Vec<String> = desk
+        .json(&["contacts"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap().to_string())
+        .collect();
+    assert!(labels.contains(&"first-arrival".to_string()), "{labels:?}");
+}
