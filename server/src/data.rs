@@ -609,4 +609,105 @@ mod tests {
             Err(DataError::NoBundle)
         ));
     }
+
+    #[derive(Debug, Clone)]
+    enum Action {
+        Deposit {
+            mailbox: usize,
+            hour: u64,
+            len: usize,
+        },
+        Ack {
+            mailbox: usize,
+            picks: Vec<usize>,
+        },
+        Expire {
+            cutoff: u64,
+        },
+    }
+
+    fn action() -> impl proptest::strategy::Strategy<Value = Action> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..2usize, 0..6u64, 1..40usize).prop_map(|(mailbox, hour, len)| Action::Deposit {
+                mailbox,
+                hour,
+                len
+            }),
+            (0..2usize, proptest::collection::vec(0..8usize, 0..4))
+                .prop_map(|(mailbox, picks)| Action::Ack { mailbox, picks }),
+            (0..7u64).prop_map(|cutoff| Action::Expire { cutoff }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Against a plain model: counters, contents, the expiry index and the caps agree
+        /// after any sequence of deposits, acknowledgements and expiry sweeps.
+        #[test]
+        fn data_layer_matches_a_model(actions in proptest::collection::vec(action(), 1..60)) {
+            let store = MemoryStore::new();
+            let caps = MailboxCaps { max_messages: 6, max_bytes: 150, ..CAPS };
+            let keys: Vec<Key32> = (0..2u8)
+                .map(|i| {
+                    create_mailbox(&store, &[i; 16], &[i + 10; 16], &[0; 32], &[1; 32]).unwrap();
+                    layout::mailbox_key(&[i; 16])
+                })
+                .collect();
+            // Per mailbox: (seq, hour, envelope) in order.
+            let mut model: Vec<Vec<(u64, u64, Vec<u8>)>> = vec![Vec::new(), Vec::new()];
+            let mut next_seq = [1u64, 1];
+            for action in actions {
+                match action {
+                    Action::Deposit { mailbox, hour, len } => {
+                        let envelope = vec![next_seq[mailbox] as u8; len];
+                        let bytes: usize = model[mailbox].iter().map(|m| m.2.len()).sum();
+                        let result = deposit(&store, &keys[mailbox], hour, &envelope, caps);
+                        if model[mailbox].len() as u64 >= caps.max_messages
+                            || (bytes + len) as u64 > caps.max_bytes
+                        {
+                            proptest::prop_assert!(matches!(result, Err(DataError::MailboxFull)));
+                        } else {
+                            proptest::prop_assert_eq!(result.unwrap(), next_seq[mailbox]);
+                            model[mailbox].push((next_seq[mailbox], hour, envelope));
+                            next_seq[mailbox] += 1;
+                        }
+                    }
+                    Action::Ack { mailbox, picks } => {
+                        let seqs: Vec<u64> = picks
+                            .iter()
+                            .filter_map(|i| model[mailbox].get(*i).map(|m| m.0))
+                            .chain(std::iter::once(9999))
+                            .collect();
+                        let before = model[mailbox].len();
+                        model[mailbox].retain(|m| !seqs.contains(&m.0));
+                        let deleted = ack(&store, &keys[mailbox], &seqs).unwrap();
+                        proptest::prop_assert_eq!(deleted as usize, before - model[mailbox].len());
+                    }
+                    Action::Expire { cutoff } => {
+                        let before: usize = model.iter().map(Vec::len).sum();
+                        for list in &mut model {
+                            list.retain(|m| m.1 >= cutoff);
+                        }
+                        let after: usize = model.iter().map(Vec::len).sum();
+                        proptest::prop_assert_eq!(expire(&store, cutoff, 3).unwrap() + expire(&store, cutoff, 1000).unwrap(), (before - after) as u64);
+                    }
+                }
+                for (key, list) in keys.iter().zip(&model) {
+                    let record = mailbox(&store, key).unwrap().unwrap();
+                    proptest::prop_assert_eq!(record.count as usize, list.len());
+                    let bytes: usize = list.iter().map(|m| m.2.len()).sum();
+                    proptest::prop_assert_eq!(record.bytes as usize, bytes);
+                    let stored: Vec<(u64, u64, Vec<u8>)> = messages(&store, key, 100, 0)
+                        .unwrap()
+                        .into_iter()
+                        .map(|m| (m.seq, m.hour, m.envelope))
+                        .collect();
+                    proptest::prop_assert_eq!(&stored, list);
+                }
+                let total: usize = model.iter().map(Vec::len).sum();
+                proptest::prop_assert_eq!(store.count_prefix(&[EXPIRY]).unwrap() as usize, total);
+                proptest::prop_assert_eq!(store.count_prefix(&[MESSAGE]).unwrap() as usize, total);
+            }
+        }
+    }
 }
