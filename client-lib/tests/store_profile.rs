@@ -474,3 +474,25 @@ fn secrets_never_show_in_debug_or_errors() {
     assert!(!shown.contains("real passphrase"));
     assert!(!shown.contains("profile"), "no path in Debug: {shown}");
 }
+
+#[test]
+fn store_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<corridor_client::store::Store>();
+    assert_send_sync::<corridor_client::store::Unlocked>();
+}
+
+#[test]
+fn interrupted_creation_leaves_no_profile_and_is_cleaned_up() {
+    let (_tmp, dir) = profile_dir();
+    populated(&dir);
+    // Simulate a creation that died before writing the key file: a database but no key.
+    std::fs::remove_file(dir.join("key")).unwrap();
+    assert!(!Profile::exists(&dir));
+    assert!(matches!(
+        Profile::unlock(&dir, &pass("real passphrase")),
+        Err(StoreError::NoProfile)
+    ));
+    let store = Profile::create(&dir, &pass("fresh"), params()).unwrap();
+    assert!(store.scan("contacts", NOW).unwrap().is_empty());
+}
