@@ -125,9 +125,10 @@ fn no_canary_appears_anywhere_in_the_profile_directory() {
     assert_clean(&dir, "after deletes, purge and passphrase change");
 
     // The canaries really were stored (the scan above is not vacuous).
-    let store = Profile::unlock(&dir, &Passphrase::from("canary passphrase 2"))
+    let mut store = Profile::unlock(&dir, &Passphrase::from("canary passphrase 2"))
         .unwrap()
         .store;
+    store.rekey(NOW).unwrap();
     assert_eq!(
         store
             .get(TREE, ALIAS.as_bytes(), NOW)
@@ -137,7 +138,7 @@ fn no_canary_appears_anywhere_in_the_profile_directory() {
         MAILBOX_ID.as_slice()
     );
     drop(store);
-    assert_clean(&dir, "after a normal unlock");
+    assert_clean(&dir, "after a normal unlock and a re-key");
 }
 
 /// The scanner itself finds a planted canary (so a clean result means something).

@@ -177,7 +177,7 @@ fn passphrase_change_rewraps_only_the_key() {
         .store;
     store.set_duress(&pass("duress"), b"kit").unwrap();
     store.flush().unwrap();
-    let db_before = snapshot(&dir.join("db"));
+    let db_before = snapshot(&dir.join("db-0"));
 
     // Wrong old passphrase: refused, nothing changes.
     let key_before = std::fs::read(dir.join("key")).unwrap();
@@ -204,7 +204,7 @@ fn passphrase_change_rewraps_only_the_key() {
     assert_ne!(old_version, key_before);
     assert!(!dir.join("key.old").exists());
     assert_eq!(
-        snapshot(&dir.join("db")),
+        snapshot(&dir.join("db-0")),
         db_before,
         "no record was re-encrypted"
     );
@@ -237,7 +237,7 @@ fn panic_wipe_leaves_nothing_that_opens() {
     std::fs::hard_link(dir.join("key"), &witness).unwrap();
     let original = std::fs::read(&witness).unwrap();
     // Keep a copy of the database, as if sled's files had survived on the medium.
-    let db_copy = snapshot(&dir.join("db"));
+    let db_copy = snapshot(&dir.join("db-0"));
 
     Profile::panic_wipe(&dir).unwrap();
 
@@ -409,7 +409,7 @@ fn key_file_does_not_reveal_whether_duress_is_set() {
     assert_eq!(a.len(), b.len());
     // Both duress slots are full-length high-entropy bytes: no zero runs, no length field.
     for file in [&a, &b] {
-        let slot = &file[98..];
+        let slot = &file[102..];
         let zeros = slot.iter().filter(|&&x| x == 0).count();
         assert!(zeros < slot.len() / 64, "slot looks structured");
     }

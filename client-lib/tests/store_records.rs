@@ -181,7 +181,7 @@ fn swapped_records_are_detected() {
     drop(store);
 
     {
-        let db = sled::open(tmp.path().join("db")).unwrap();
+        let db = sled::open(tmp.path().join("db-0")).unwrap();
         let entries: Vec<_> = db.iter().map(Result::unwrap).collect();
         assert_eq!(entries.len(), 2);
         db.insert(&entries[0].0, entries[1].1.clone()).unwrap();
@@ -231,4 +231,114 @@ proptest! {
             prop_assert_eq!(listed.len(), 1);
         }
     }
+}
+
+fn hard_link_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            hard_link_tree(&path, &target);
+        } else {
+            std::fs::hard_link(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Re-keying moves live records under a new data key and makes the old ciphertext (sled's
+/// log keeps deleted records until it reuses the space) unreadable for good.
+#[test]
+fn rekey_makes_deleted_and_expired_records_unrecoverable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("profile");
+    let mut store = new_store(&dir);
+    store
+        .set_duress(&Passphrase::from("duress"), b"kit")
+        .unwrap();
+    store.put("contacts", b"alice", b"mailbox-a", None).unwrap();
+    store.put("msgs", b"1", b"expired", Some(NOW - 1)).unwrap();
+    store.put("msgs", b"2", b"live", Some(NOW + 60)).unwrap();
+    store.put("msgs", b"3", b"deleted", None).unwrap();
+    store.delete("msgs", b"3").unwrap();
+    store.flush().unwrap();
+
+    // Keep the old database's inodes and the old key file's inode alive, as a forensic
+    // copy of the medium would.
+    let old_db = tmp.path().join("old-db");
+    hard_link_tree(&dir.join("db-0"), &old_db);
+    let witness = tmp.path().join("old-key");
+    std::fs::hard_link(dir.join("key"), &witness).unwrap();
+    let old_key = std::fs::read(&witness).unwrap();
+
+    assert_eq!(store.rekey(NOW).unwrap(), 2);
+    assert!(!dir.join("db-0").exists());
+    assert!(dir.join("db-1").exists());
+    assert_ne!(
+        std::fs::read(&witness).unwrap(),
+        old_key,
+        "old key file overwritten"
+    );
+
+    // The store goes on working, and so does every passphrase.
+    assert_eq!(
+        store
+            .get("contacts", b"alice", NOW)
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        b"mailbox-a"
+    );
+    assert!(store.get("msgs", b"1", 0).unwrap().is_none());
+    store.put("contacts", b"bob", b"mailbox-b", None).unwrap();
+    drop(store);
+    let unlocked = Profile::unlock(&dir, &Passphrase::from("pw")).unwrap();
+    let keys: Vec<Vec<u8>> = unlocked
+        .store
+        .scan("msgs", NOW)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key.to_vec())
+        .collect();
+    assert_eq!(keys, vec![b"2".to_vec()]);
+    assert_eq!(unlocked.store.scan("contacts", NOW).unwrap().len(), 2);
+    drop(unlocked);
+
+    // The old ciphertext under the current key file: nothing decrypts.
+    std::fs::remove_dir_all(dir.join("db-1")).unwrap();
+    std::fs::rename(&old_db, dir.join("db-1")).unwrap();
+    let store = Profile::unlock(&dir, &Passphrase::from("pw"))
+        .unwrap()
+        .store;
+    // Names are HMACs under the new key, so lookups find nothing; and every old entry
+    // fails authentication under the new key.
+    assert!(store.get("contacts", b"alice", NOW).unwrap().is_none());
+    assert!(matches!(
+        store.purge_expired(NOW),
+        Err(StoreError::CorruptRecord)
+    ));
+    drop(store);
+
+    // The duress slot survived the re-key.
+    let unlocked = Profile::unlock(&dir, &Passphrase::from("duress")).unwrap();
+    assert!(matches!(
+        unlocked.kind,
+        corridor_client::store::UnlockKind::Duress { .. }
+    ));
+}
+
+#[test]
+fn a_leftover_database_from_an_interrupted_rekey_is_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("profile");
+    let store = new_store(&dir);
+    store.put("t", b"k", b"v", None).unwrap();
+    drop(store);
+    std::fs::create_dir_all(dir.join("db-1")).unwrap();
+    std::fs::write(dir.join("db-1").join("junk"), b"partial copy").unwrap();
+    let store = Profile::unlock(&dir, &Passphrase::from("pw"))
+        .unwrap()
+        .store;
+    assert!(!dir.join("db-1").exists());
+    assert!(store.get("t", b"k", NOW).unwrap().is_some());
 }

@@ -4,7 +4,7 @@ use super::error::{StoreError, io_error};
 use crate::primitives::random::{self, OsRng};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates `dir` (and parents) readable by the owner only.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
@@ -77,15 +77,25 @@ pub(crate) fn replace_and_shred_old(
     name: &str,
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    let target = dir.join(name);
+    let old = link_old(dir, name)?;
+    write_atomic(dir, name, bytes)?;
+    shred_old(old)
+}
+
+/// First half of [`replace_and_shred_old`]: keeps the current version of `name` alive as
+/// `<name>.old`. Returns that path if the link was made.
+pub(crate) fn link_old(dir: &Path, name: &str) -> Result<Option<PathBuf>, StoreError> {
     let old = dir.join(format!("{name}.old"));
     remove_if_present(&old)?;
-    let linked = fs::hard_link(&target, &old).is_ok();
-    write_atomic(dir, name, bytes)?;
-    if linked {
-        shred(&old)?;
+    Ok(fs::hard_link(dir.join(name), &old).is_ok().then_some(old))
+}
+
+/// Second half of [`replace_and_shred_old`], once the new version is in place.
+pub(crate) fn shred_old(old: Option<PathBuf>) -> Result<(), StoreError> {
+    match old {
+        Some(old) => shred(&old),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Overwrites the file at `path` in place with random bytes of its own length, fsyncs, and

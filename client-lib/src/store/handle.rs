@@ -3,11 +3,13 @@
 use super::error::StoreError;
 use super::files;
 use super::guard::Guard;
-use super::keyfile::{KEY_FILE_NAME, KeyFile};
-use super::profile::{DB_DIR_NAME, Profile};
+use super::keyfile::{KEY_FILE_NAME, KeyFile, Wrapped, normal_slot_key};
+use super::profile::{Profile, db_dir};
 use super::records::{Record, RecordCipher, SLED_KEY_LEN};
 use crate::primitives::Secret;
+use crate::primitives::aead::AeadKey;
 use crate::primitives::passphrase::{Passphrase, derive_kek};
+use crate::primitives::random::OsRng;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -26,14 +28,24 @@ pub struct Store {
     db: sled::Db,
     cipher: RecordCipher,
     data_key: Secret<32>,
-    // Serializes read-modify-write cycles of the key file and guard file.
-    key_file_lock: Mutex<()>,
+    generation: u32,
+    // The key sealing the normal slot (derived from the passphrase), kept so that a re-key
+    // needs no passphrase; it also serializes read-modify-write cycles of the key file
+    // and guard file.
+    normal_slot_key: Mutex<AeadKey>,
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Store { .. }")
     }
+}
+
+fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    Ok(sled::Config::new()
+        .path(path)
+        .cache_capacity(16 * 1024 * 1024)
+        .open()?)
 }
 
 fn empty_check(passphrase: &Passphrase) -> Result<(), StoreError> {
@@ -45,18 +57,26 @@ fn empty_check(passphrase: &Passphrase) -> Result<(), StoreError> {
 }
 
 impl Store {
-    /// Opens (or creates) the database of the profile in `dir` under `data_key`.
-    pub(crate) fn open_db(dir: &Path, data_key: Secret<32>) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir.join(DB_DIR_NAME))
-            .cache_capacity(16 * 1024 * 1024)
-            .open()?;
+    /// Opens (or creates) the database of generation `wrapped.generation` in `dir` under
+    /// `wrapped.data_key`, and removes the other generation's directory if an interrupted
+    /// re-key left it behind.
+    pub(crate) fn open_db(
+        dir: &Path,
+        wrapped: Wrapped,
+        normal_slot_key: AeadKey,
+    ) -> Result<Self, StoreError> {
+        let Wrapped {
+            data_key,
+            generation,
+        } = wrapped;
+        files::remove_dir_if_present(&db_dir(dir, generation.wrapping_add(1)))?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            db,
+            db: open_sled(&db_dir(dir, generation))?,
             cipher: RecordCipher::new(&data_key)?,
             data_key,
-            key_file_lock: Mutex::new(()),
+            generation,
+            normal_slot_key: Mutex::new(normal_slot_key),
         })
     }
 
@@ -80,8 +100,7 @@ impl Store {
         value: &[u8],
         expires_at: Option<u64>,
     ) -> Result<(), StoreError> {
-        let sled_key = self.cipher.sled_key(tree, key);
-        let sealed = self.cipher.seal(&sled_key, key, value, expires_at)?;
+        let (sled_key, sealed) = self.cipher.seal(tree, key, value, expires_at)?;
         self.db.insert(sled_key, sealed)?;
         Ok(())
     }
@@ -203,7 +222,7 @@ impl Store {
         self.cipher
             .open_any_tree(sled_key, stored)
             .ok()
-            .map(|record| record.expires_at)
+            .map(|opened| opened.record.expires_at)
     }
 
     /// Makes every write so far durable (fsync).
@@ -217,10 +236,10 @@ impl Store {
 
     // ---- key management ------------------------------------------------------------
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AeadKey> {
         // A poisoned lock only means another thread panicked mid-write; the files are
         // replaced atomically, so the state on disk is still whole.
-        self.key_file_lock
+        self.normal_slot_key
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -250,7 +269,7 @@ impl Store {
         let _guard = self.lock();
         let mut file = self.read_key_file()?;
         let kek = derive_kek(duress.expose(), file.salt(), file.params())?;
-        if file.open_normal(&kek).is_ok() {
+        if file.open_normal(&normal_slot_key(&kek)?).is_ok() {
             return Err(StoreError::SameAsOtherPassphrase);
         }
         file.seal_duress(&kek, payload)?;
@@ -278,19 +297,113 @@ impl Store {
     /// [`StoreError::EmptyPassphrase`]. Nothing changes on error.
     pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase) -> Result<(), StoreError> {
         empty_check(new)?;
-        let _guard = self.lock();
+        let mut slot_key = self.lock();
         let mut file = self.read_key_file()?;
         let old_kek = derive_kek(old.expose(), file.salt(), file.params())?;
-        match file.open_normal(&old_kek) {
-            Ok(key) if key == self.data_key => {}
+        match file.open_normal(&normal_slot_key(&old_kek)?) {
+            Ok(current) if current.data_key == self.data_key => {}
             _ => return Err(StoreError::WrongPassphrase),
         }
         let new_kek = derive_kek(new.expose(), file.salt(), file.params())?;
         if file.open_duress(&new_kek).is_ok() {
             return Err(StoreError::SameAsOtherPassphrase);
         }
-        file.seal_normal(&new_kek, &self.data_key)?;
-        self.write_key_file(&file)
+        let new_slot_key = normal_slot_key(&new_kek)?;
+        file.seal_normal(
+            &new_slot_key,
+            &Wrapped {
+                data_key: self.data_key.clone(),
+                generation: self.generation,
+            },
+        )?;
+        self.write_key_file(&file)?;
+        *slot_key = new_slot_key;
+        Ok(())
+    }
+
+    /// Moves every live record to a new database under a new random data key, then
+    /// destroys the old data key (the key file is rewritten and its previous version
+    /// overwritten in place) and deletes the old database. Records expired at `now` are
+    /// not carried over. Returns how many records were.
+    ///
+    /// This is what makes deletion final: sled keeps deleted and overwritten ciphertext in
+    /// its log until it reuses the space, readable by anyone who later obtains the data
+    /// key (a coerced unlock); after a re-key that ciphertext is under a key that no longer
+    /// exists. No passphrase is needed. It costs a copy of the database, so call it when
+    /// the store is idle (for example once a day, after [`Store::purge_expired`]).
+    ///
+    /// Crash-safe: the new key file is the commit point; until it is written the old
+    /// database and key are intact, and whichever database the key file does not name is
+    /// removed at the next unlock.
+    ///
+    /// # Errors
+    /// [`StoreError::CorruptRecord`] if a record fails authentication (nothing changes);
+    /// I/O and database failures (nothing changes unless the error comes after the commit
+    /// point, in which case the store already uses the new key and only the clean-up of
+    /// the old files failed).
+    pub fn rekey(&mut self, now: u64) -> Result<usize, StoreError> {
+        let slot_key = self.lock().clone();
+        let mut file = self.read_key_file()?;
+        match file.open_normal(&slot_key) {
+            Ok(current)
+                if current.data_key == self.data_key && current.generation == self.generation => {}
+            _ => return Err(StoreError::CorruptKeyFile),
+        }
+        let next = Wrapped {
+            data_key: Secret::random(&mut OsRng)?,
+            generation: self.generation.wrapping_add(1),
+        };
+        let next_path = db_dir(&self.dir, next.generation);
+        files::remove_dir_if_present(&next_path)?;
+        let next_cipher = RecordCipher::new(&next.data_key)?;
+        let next_db = open_sled(&next_path)?;
+        let copied = self.copy_live_records(&next_db, &next_cipher, now);
+        let committed = copied.and_then(|count| {
+            file.seal_normal(&slot_key, &next)?;
+            let old = files::link_old(&self.dir, KEY_FILE_NAME)?;
+            files::write_atomic(&self.dir, KEY_FILE_NAME, &file.encode())?;
+            Ok((count, old))
+        });
+        let (count, old_key_file) = match committed {
+            Ok(done) => done,
+            Err(error) => {
+                drop(next_db);
+                let _ = files::remove_dir_if_present(&next_path);
+                return Err(error);
+            }
+        };
+        // Committed: switch to the new database, then destroy the old key and database.
+        let old_path = db_dir(&self.dir, self.generation);
+        drop(std::mem::replace(&mut self.db, next_db));
+        self.cipher = next_cipher;
+        self.data_key = next.data_key;
+        self.generation = next.generation;
+        files::shred_old(old_key_file)?;
+        files::remove_dir_if_present(&old_path)?;
+        Ok(count)
+    }
+
+    fn copy_live_records(
+        &self,
+        target: &sled::Db,
+        cipher: &RecordCipher,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for entry in self.db.iter() {
+            let (sled_key, stored) = entry?;
+            let opened = self.cipher.open_any_tree(&sled_key, &stored)?;
+            let record = &opened.record;
+            if record.is_expired(now) {
+                continue;
+            }
+            let (key, value) =
+                cipher.seal(&opened.tree, &record.key, &record.value, record.expires_at)?;
+            target.insert(key, value)?;
+            count += 1;
+        }
+        target.flush()?;
+        Ok(count)
     }
 
     /// Sets the optional wipe after `limit` consecutive failed unlocks (`None`: off, the

@@ -9,9 +9,10 @@
 //!     14       4  Argon2id passes, big-endian
 //!     18       4  Argon2id lanes, big-endian
 //!     22      16  Argon2id salt
-//!     38      60  normal slot: nonce (12) || ChaCha20-Poly1305(data key (32)) || tag (16)
-//!     98    8094  duress slot: nonce (12) || ChaCha20-Poly1305(payload length (4, BE)
-//!                 || payload || zero padding, 8066 bytes) || tag (16), or 8094 random
+//!     38      64  normal slot: nonce (12) || ChaCha20-Poly1305(data key (32) ||
+//!                 database generation (4, BE)) || tag (16)
+//!    102    8090  duress slot: nonce (12) || ChaCha20-Poly1305(payload length (4, BE)
+//!                 || payload || zero padding, 8062 bytes) || tag (16), or 8090 random
 //!                 bytes when no duress passphrase is set
 //!   8192          end (the file is always exactly 8192 bytes)
 //! ```
@@ -38,7 +39,8 @@ const MAGIC: [u8; 8] = *b"CRDRKEY\0";
 const VERSION: u16 = 1;
 const HEADER_LEN: usize = 8 + 2 + 4 + 4 + 4 + SALT_LEN;
 const DATA_KEY_LEN: usize = 32;
-const NORMAL_SLOT_LEN: usize = NONCE_LEN + DATA_KEY_LEN + TAG_LEN;
+const NORMAL_PLAINTEXT_LEN: usize = DATA_KEY_LEN + 4;
+const NORMAL_SLOT_LEN: usize = NONCE_LEN + NORMAL_PLAINTEXT_LEN + TAG_LEN;
 
 /// Total size of a key file, whatever it holds.
 pub const KEY_FILE_LEN: usize = 8192;
@@ -52,6 +54,18 @@ pub const DURESS_PAYLOAD_MAX: usize = DURESS_PLAINTEXT_LEN - 4;
 const NORMAL: u8 = 0;
 const DURESS: u8 = 1;
 
+/// What the normal slot wraps: the data key, and which database directory it encrypts
+/// (the generation changes when [`super::Store::rekey`] moves to a new data key).
+pub(crate) struct Wrapped {
+    pub(crate) data_key: Secret<32>,
+    pub(crate) generation: u32,
+}
+
+/// The key that seals the normal slot, derived from the key-encryption key.
+pub(crate) fn normal_slot_key(kek: &Secret<32>) -> Result<AeadKey, StoreError> {
+    KeyFile::slot_key(kek, NORMAL)
+}
+
 /// A decoded key file. Holds only ciphertext and public parameters.
 #[derive(Clone)]
 pub(crate) struct KeyFile {
@@ -62,12 +76,13 @@ pub(crate) struct KeyFile {
 }
 
 impl KeyFile {
-    /// A new key file wrapping `data_key` under `kek`, with an unused (random) duress slot.
+    /// A new key file wrapping `wrapped` under `slot_key` (see [`normal_slot_key`]), with an
+    /// unused (random) duress slot.
     pub(crate) fn new(
         params: KdfParams,
         salt: [u8; SALT_LEN],
-        kek: &Secret<32>,
-        data_key: &Secret<32>,
+        slot_key: &AeadKey,
+        wrapped: &Wrapped,
     ) -> Result<Self, StoreError> {
         let mut file = Self {
             params,
@@ -75,7 +90,7 @@ impl KeyFile {
             normal: Vec::new(),
             duress: Vec::new(),
         };
-        file.seal_normal(kek, data_key)?;
+        file.seal_normal(slot_key, wrapped)?;
         file.clear_duress()?;
         Ok(file)
     }
@@ -163,39 +178,35 @@ impl KeyFile {
         aad
     }
 
-    fn seal_slot(
-        &self,
-        kek: &Secret<32>,
-        slot: u8,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, StoreError> {
-        let key = Self::slot_key(kek, slot)?;
+    fn seal_slot(&self, key: &AeadKey, slot: u8, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
         let nonce: [u8; NONCE_LEN] = random::array(&mut OsRng)?;
-        let ciphertext = aead::seal(&key, &nonce, &self.aad(slot), plaintext)?;
+        let ciphertext = aead::seal(key, &nonce, &self.aad(slot), plaintext)?;
         Ok([nonce.as_slice(), &ciphertext].concat())
     }
 
     fn open_slot(
         &self,
-        kek: &Secret<32>,
+        key: &AeadKey,
         slot: u8,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let key = Self::slot_key(kek, slot).map_err(|_| CryptoError::Decrypt)?;
         let (nonce, ciphertext) = sealed
             .split_at_checked(NONCE_LEN)
             .ok_or(CryptoError::Decrypt)?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Decrypt)?;
-        aead::open(&key, &nonce, &self.aad(slot), ciphertext)
+        aead::open(key, &nonce, &self.aad(slot), ciphertext)
     }
 
-    /// (Re)wraps `data_key` in the normal slot under `kek`, with a fresh nonce.
+    /// (Re)wraps `wrapped` in the normal slot under `slot_key`, with a fresh nonce.
     pub(crate) fn seal_normal(
         &mut self,
-        kek: &Secret<32>,
-        data_key: &Secret<32>,
+        slot_key: &AeadKey,
+        wrapped: &Wrapped,
     ) -> Result<(), StoreError> {
-        self.normal = self.seal_slot(kek, NORMAL, data_key.expose())?;
+        let mut plaintext = Zeroizing::new([0u8; NORMAL_PLAINTEXT_LEN]);
+        plaintext[..DATA_KEY_LEN].copy_from_slice(wrapped.data_key.expose());
+        plaintext[DATA_KEY_LEN..].copy_from_slice(&wrapped.generation.to_be_bytes());
+        self.normal = self.seal_slot(slot_key, NORMAL, plaintext.as_slice())?;
         Ok(())
     }
 
@@ -218,7 +229,7 @@ impl KeyFile {
         })?;
         plaintext[..4].copy_from_slice(&len.to_be_bytes());
         plaintext[4..4 + payload.len()].copy_from_slice(payload);
-        self.duress = self.seal_slot(kek, DURESS, &plaintext)?;
+        self.duress = self.seal_slot(&Self::slot_key(kek, DURESS)?, DURESS, &plaintext)?;
         Ok(())
     }
 
@@ -230,15 +241,23 @@ impl KeyFile {
         Ok(())
     }
 
-    /// Tries the normal slot under `kek`: the data key, or `Decrypt`.
-    pub(crate) fn open_normal(&self, kek: &Secret<32>) -> Result<Secret<32>, CryptoError> {
-        let plaintext = self.open_slot(kek, NORMAL, &self.normal)?;
-        Secret::try_from_slice(&plaintext).map_err(|_| CryptoError::Decrypt)
+    /// Tries the normal slot under `slot_key`: the data key and generation, or `Decrypt`.
+    pub(crate) fn open_normal(&self, slot_key: &AeadKey) -> Result<Wrapped, CryptoError> {
+        let plaintext = self.open_slot(slot_key, NORMAL, &self.normal)?;
+        let (key, generation) = plaintext
+            .split_at_checked(DATA_KEY_LEN)
+            .ok_or(CryptoError::Decrypt)?;
+        let generation: [u8; 4] = generation.try_into().map_err(|_| CryptoError::Decrypt)?;
+        Ok(Wrapped {
+            data_key: Secret::try_from_slice(key).map_err(|_| CryptoError::Decrypt)?,
+            generation: u32::from_be_bytes(generation),
+        })
     }
 
     /// Tries the duress slot under `kek`: the payload, or `Decrypt`.
     pub(crate) fn open_duress(&self, kek: &Secret<32>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let plaintext = self.open_slot(kek, DURESS, &self.duress)?;
+        let key = Self::slot_key(kek, DURESS).map_err(|_| CryptoError::Decrypt)?;
+        let plaintext = self.open_slot(&key, DURESS, &self.duress)?;
         let (len, rest) = plaintext.split_at_checked(4).ok_or(CryptoError::Decrypt)?;
         let len = u32::from_be_bytes(len.try_into().map_err(|_| CryptoError::Decrypt)?);
         let len = usize::try_from(len).map_err(|_| CryptoError::Decrypt)?;
@@ -255,9 +274,17 @@ mod tests {
         Secret::from_bytes([byte; 32])
     }
 
+    fn normal(kek_byte: u8) -> AeadKey {
+        normal_slot_key(&kek(kek_byte)).unwrap()
+    }
+
     fn sample() -> KeyFile {
         let params = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
-        KeyFile::new(params, [7; SALT_LEN], &kek(1), &Secret::from_bytes([9; 32])).unwrap()
+        let wrapped = Wrapped {
+            data_key: Secret::from_bytes([9; 32]),
+            generation: 5,
+        };
+        KeyFile::new(params, [7; SALT_LEN], &normal(1), &wrapped).unwrap()
     }
 
     #[test]
@@ -269,9 +296,11 @@ mod tests {
         assert_eq!(bytes.len(), KEY_FILE_LEN);
         assert_eq!(&bytes[..8], b"CRDRKEY\0");
         let back = KeyFile::decode(&bytes).unwrap();
-        assert_eq!(back.open_normal(&kek(1)).unwrap().expose(), &[9; 32]);
+        let wrapped = back.open_normal(&normal(1)).unwrap();
+        assert_eq!(wrapped.data_key.expose(), &[9; 32]);
+        assert_eq!(wrapped.generation, 5);
         assert_eq!(back.open_duress(&kek(2)).unwrap().as_slice(), b"alert kit");
-        assert!(back.open_normal(&kek(2)).is_err());
+        assert!(back.open_normal(&normal(2)).is_err());
         assert!(back.open_duress(&kek(1)).is_err());
     }
 
@@ -298,14 +327,14 @@ mod tests {
         let mut downgraded = bytes.clone();
         downgraded[17] = 2;
         let file = KeyFile::decode(&downgraded).unwrap();
-        assert!(file.open_normal(&kek(1)).is_err());
+        assert!(file.open_normal(&normal(1)).is_err());
         // Swap the salt.
         let mut resalted = bytes;
         resalted[30] ^= 1;
         assert!(
             KeyFile::decode(&resalted)
                 .unwrap()
-                .open_normal(&kek(1))
+                .open_normal(&normal(1))
                 .is_err()
         );
     }

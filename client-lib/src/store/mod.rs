@@ -5,8 +5,9 @@
 //! - `key`: the key file, exactly [`KEY_FILE_LEN`] bytes. It holds the Argon2id parameters
 //!   and salt, the data key wrapped under the passphrase, and a duress slot that is either
 //!   a payload wrapped under the duress passphrase or random bytes.
-//! - `db/`: a sled database in which every key is an HMAC and every value a
-//!   ChaCha20-Poly1305 ciphertext under keys derived from the data key.
+//! - `db-0/` or `db-1/` (the generation the key file names): a sled database in which
+//!   every key is an HMAC and every value a ChaCha20-Poly1305 ciphertext under keys
+//!   derived from the data key.
 //! - `unlock-guard`: the failed-unlock counter (plaintext, 16 bytes).
 //!
 //! Destroying the key file makes the rest unreadable at once; that is what

@@ -4,16 +4,23 @@ use super::error::StoreError;
 use super::files;
 use super::guard::{GUARD_FILE_NAME, Guard};
 use super::handle::Store;
-use super::keyfile::{KEY_FILE_NAME, KeyFile};
+use super::keyfile::{KEY_FILE_NAME, KeyFile, Wrapped, normal_slot_key};
 use crate::primitives::Secret;
+use crate::primitives::aead::AeadKey;
 use crate::primitives::passphrase::{KdfParams, Passphrase, SALT_LEN, derive_kek};
 use crate::primitives::random::{self, OsRng};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// Directory of the sled database inside the profile directory.
-pub(crate) const DB_DIR_NAME: &str = "db";
+/// The two database directory names; generation `g` lives in `DB_DIR_NAMES[g % 2]`, so a
+/// re-key can build the next database beside the current one.
+const DB_DIR_NAMES: [&str; 2] = ["db-0", "db-1"];
+
+/// The database directory of `generation`.
+pub(crate) fn db_dir(dir: &Path, generation: u32) -> PathBuf {
+    dir.join(DB_DIR_NAMES[usize::from(generation % 2 == 1)])
+}
 
 /// Operations on a profile directory as a whole. Not constructible: a namespace for
 /// [`Profile::create`], [`Profile::unlock`], [`Profile::panic_wipe`], [`Profile::exists`].
@@ -92,8 +99,10 @@ impl Profile {
         files::create_private_dir(dir)?;
         let salt: [u8; SALT_LEN] = random::array(&mut OsRng)?;
         let kek = derive_kek(passphrase.expose(), &salt, &params)?;
-        files::remove_dir_if_present(&dir.join(DB_DIR_NAME))?;
-        install_fresh(dir, params, salt, &kek, 0)
+        for name in DB_DIR_NAMES {
+            files::remove_dir_if_present(&dir.join(name))?;
+        }
+        install_fresh(dir, params, salt, normal_slot_key(&kek)?, 0)
     }
 
     /// Unlocks the profile in `dir` with `passphrase`.
@@ -127,12 +136,13 @@ impl Profile {
         }
 
         let kek = derive_kek(passphrase.expose(), file.salt(), file.params())?;
-        let normal = file.open_normal(&kek);
+        let slot_key = normal_slot_key(&kek)?;
+        let normal = file.open_normal(&slot_key);
         let duress = file.open_duress(&kek);
 
         match (normal, duress) {
-            (Ok(data_key), _) => {
-                file.seal_normal(&kek, &data_key)?;
+            (Ok(wrapped), _) => {
+                file.seal_normal(&slot_key, &wrapped)?;
                 files::replace_and_shred_old(dir, KEY_FILE_NAME, &file.encode())?;
                 // Written whether or not a limit is set, so both paths write it.
                 Guard {
@@ -140,7 +150,7 @@ impl Profile {
                     count: 0,
                 }
                 .save(dir)?;
-                let store = Store::open_db(dir, data_key)?;
+                let store = Store::open_db(dir, wrapped, slot_key)?;
                 // The duress path flushes its new database; so does this one.
                 store.flush()?;
                 Ok(Unlocked {
@@ -150,7 +160,8 @@ impl Profile {
             }
             (Err(_), Ok(payload)) => {
                 destroy_contents(dir)?;
-                let store = install_fresh(dir, *file.params(), *file.salt(), &kek, guard.limit)?;
+                let store =
+                    install_fresh(dir, *file.params(), *file.salt(), slot_key, guard.limit)?;
                 Ok(Unlocked {
                     store,
                     kind: UnlockKind::Duress { payload },
@@ -194,29 +205,35 @@ fn destroy_contents(dir: &Path) -> Result<(), StoreError> {
     files::shred(&dir.join(format!("{KEY_FILE_NAME}.tmp")))?;
     files::shred(&dir.join(format!("{KEY_FILE_NAME}.old")))?;
     files::sync_dir(dir)?;
-    files::remove_dir_if_present(&dir.join(DB_DIR_NAME))?;
+    for name in DB_DIR_NAMES {
+        files::remove_dir_if_present(&dir.join(name))?;
+    }
     files::remove_if_present(&dir.join(GUARD_FILE_NAME))?;
     files::remove_if_present(&dir.join(format!("{GUARD_FILE_NAME}.tmp")))?;
     files::sync_dir(dir)
 }
 
-/// Writes a new empty profile into `dir` under `kek`: guard file, database, and last the
-/// key file (whose appearance is what makes the profile exist).
+/// Writes a new empty profile into `dir` whose normal slot is sealed under `slot_key`:
+/// guard file, database, and last the key file (whose appearance is what makes the profile
+/// exist).
 fn install_fresh(
     dir: &Path,
     params: KdfParams,
     salt: [u8; SALT_LEN],
-    kek: &Secret<32>,
+    slot_key: AeadKey,
     guard_limit: u32,
 ) -> Result<Store, StoreError> {
-    let data_key = Secret::<32>::random(&mut OsRng)?;
-    let file = KeyFile::new(params, salt, kek, &data_key)?;
+    let wrapped = Wrapped {
+        data_key: Secret::<32>::random(&mut OsRng)?,
+        generation: 0,
+    };
+    let file = KeyFile::new(params, salt, &slot_key, &wrapped)?;
     Guard {
         limit: guard_limit,
         count: 0,
     }
     .save(dir)?;
-    let store = Store::open_db(dir, data_key)?;
+    let store = Store::open_db(dir, wrapped, slot_key)?;
     store.flush()?;
     files::write_atomic(dir, KEY_FILE_NAME, &file.encode())?;
     Ok(store)

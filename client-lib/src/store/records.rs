@@ -7,14 +7,16 @@
 //!                 aad = "corridor/store/v1/record" || sled key,
 //!                 plaintext) || tag (16)
 //! plaintext  = version (1) || flags (1, bit 0: has expiry) || expires_at (8, BE)
-//!           || len(record key) (4, BE) || record key || len(value) (4, BE) || value
-//!           || zero padding up to a multiple of 256 bytes
+//!           || len(tree) (4, BE) || tree || len(record key) (4, BE) || record key
+//!           || len(value) (4, BE) || value || zero padding up to a multiple of 256 bytes
 //! ```
 //!
 //! Lengths are u32 big-endian. The name key and value key are HKDF-SHA256 expansions of the
-//! data key. The tree tag lets a logical tree be listed with one prefix scan; the record
-//! key travels inside the ciphertext so a listing can return it. Binding the sled key as
-//! associated data means a record moved to another key or tree fails to open.
+//! data key. The tree tag lets a logical tree be listed with one prefix scan; the tree name
+//! and record key travel inside the ciphertext, so a listing can return the key and a
+//! re-key can recompute every sled key. Binding the sled key as associated data, and
+//! checking after decryption that the record's own name maps to it, means a record moved to
+//! another key or tree fails to open.
 
 use super::error::StoreError;
 use crate::primitives::Secret;
@@ -117,15 +119,16 @@ impl RecordCipher {
         out
     }
 
-    /// Encrypts a record for storage under `sled_key`.
+    /// Encrypts record `key` of `tree`; returns its sled key and sled value.
     pub(crate) fn seal(
         &self,
-        sled_key: &[u8; SLED_KEY_LEN],
+        tree: &str,
         key: &[u8],
         value: &[u8],
         expires_at: Option<u64>,
-    ) -> Result<Vec<u8>, StoreError> {
-        let unpadded = 1 + 1 + 8 + 4 + key.len() + 4 + value.len();
+    ) -> Result<([u8; SLED_KEY_LEN], Vec<u8>), StoreError> {
+        let sled_key = self.sled_key(tree, key);
+        let unpadded = 1 + 1 + 8 + 4 + tree.len() + 4 + key.len() + 4 + value.len();
         let padded = unpadded.div_ceil(PAD_TO) * PAD_TO;
         let mut plaintext = Zeroizing::new(Vec::with_capacity(padded));
         plaintext.push(FORMAT_VERSION);
@@ -135,6 +138,8 @@ impl RecordCipher {
             0
         });
         plaintext.extend_from_slice(&expires_at.unwrap_or(0).to_be_bytes());
+        plaintext.extend_from_slice(&u32_len(tree.len())?);
+        plaintext.extend_from_slice(tree.as_bytes());
         plaintext.extend_from_slice(&u32_len(key.len())?);
         plaintext.extend_from_slice(key);
         plaintext.extend_from_slice(&u32_len(value.len())?);
@@ -143,33 +148,30 @@ impl RecordCipher {
         let nonce: [u8; NONCE_LEN] = random::array(&mut OsRng)?;
         let aad = [AAD_LABEL, sled_key.as_slice()].concat();
         let ciphertext = aead::seal(&self.value_key, &nonce, &aad, &plaintext)?;
-        Ok([nonce.as_slice(), &ciphertext].concat())
+        Ok((sled_key, [nonce.as_slice(), &ciphertext].concat()))
     }
 
-    /// Decrypts the entry stored under `sled_key`, and checks that it really is the
-    /// record that key names in `tree`.
+    /// Decrypts the entry stored under `sled_key` and checks that it is a record of `tree`.
     pub(crate) fn open(
         &self,
         tree: &str,
         sled_key: &[u8],
         stored: &[u8],
     ) -> Result<Record, StoreError> {
-        let record = self.open_any_tree(sled_key, stored)?;
-        // The AEAD proves we wrote these bytes under this sled key; this proves the sled
-        // key is the one the record's own name maps to in this tree.
-        if self.sled_key(tree, &record.key).as_slice() != sled_key {
+        let opened = self.open_any_tree(sled_key, stored)?;
+        if opened.tree != tree {
             return Err(StoreError::CorruptRecord);
         }
-        Ok(record)
+        Ok(opened.record)
     }
 
-    /// Decrypts the entry stored under `sled_key` without knowing its tree (for purging):
-    /// authentication still proves the store wrote exactly these bytes under this key.
+    /// Decrypts the entry stored under `sled_key`, whatever its tree (for purging and
+    /// re-keying), and checks that the record's own tree and key map to `sled_key`.
     pub(crate) fn open_any_tree(
         &self,
         sled_key: &[u8],
         stored: &[u8],
-    ) -> Result<Record, StoreError> {
+    ) -> Result<Opened, StoreError> {
         let (nonce, ciphertext) = stored
             .split_at_checked(NONCE_LEN)
             .ok_or(StoreError::CorruptRecord)?;
@@ -177,11 +179,23 @@ impl RecordCipher {
         let aad = [AAD_LABEL, sled_key].concat();
         let plaintext = aead::open(&self.value_key, &nonce, &aad, ciphertext)
             .map_err(|_| StoreError::CorruptRecord)?;
-        decode(&plaintext).ok_or(StoreError::CorruptRecord)
+        let opened = decode(&plaintext).ok_or(StoreError::CorruptRecord)?;
+        // The AEAD proves we wrote these bytes under this sled key; this proves the sled
+        // key is the one the record's own name maps to.
+        if self.sled_key(&opened.tree, &opened.record.key).as_slice() != sled_key {
+            return Err(StoreError::CorruptRecord);
+        }
+        Ok(opened)
     }
 }
 
-fn decode(plaintext: &[u8]) -> Option<Record> {
+/// A decrypted record together with the logical tree it belongs to.
+pub(crate) struct Opened {
+    pub(crate) tree: String,
+    pub(crate) record: Record,
+}
+
+fn decode(plaintext: &[u8]) -> Option<Opened> {
     let (&version, rest) = plaintext.split_first()?;
     if version != FORMAT_VERSION {
         return None;
@@ -194,12 +208,16 @@ fn decode(plaintext: &[u8]) -> Option<Record> {
         FLAG_EXPIRES => Some(expires),
         _ => return None,
     };
+    let (tree, rest) = take_prefixed(rest)?;
     let (key, rest) = take_prefixed(rest)?;
     let (value, _padding) = take_prefixed(rest)?;
-    Some(Record {
-        key: Zeroizing::new(key.to_vec()),
-        value: Zeroizing::new(value.to_vec()),
-        expires_at,
+    Some(Opened {
+        tree: String::from_utf8(tree.to_vec()).ok()?,
+        record: Record {
+            key: Zeroizing::new(key.to_vec()),
+            value: Zeroizing::new(value.to_vec()),
+            expires_at,
+        },
     })
 }
 
@@ -220,10 +238,10 @@ mod tests {
     #[test]
     fn round_trip_with_and_without_expiry() {
         let c = cipher();
-        let sk = c.sled_key("contacts", b"alice");
-        let sealed = c
-            .seal(&sk, b"alice", b"mailbox 42", Some(1_700_000_000))
+        let (sk, sealed) = c
+            .seal("contacts", b"alice", b"mailbox 42", Some(1_700_000_000))
             .unwrap();
+        assert_eq!(sk, c.sled_key("contacts", b"alice"));
         let record = c.open("contacts", &sk, &sealed).unwrap();
         assert_eq!(record.key.as_slice(), b"alice");
         assert_eq!(record.value.as_slice(), b"mailbox 42");
@@ -231,7 +249,7 @@ mod tests {
         assert!(!record.is_expired(1_699_999_999));
         assert!(record.is_expired(1_700_000_000));
 
-        let sealed = c.seal(&sk, b"alice", b"", None).unwrap();
+        let (_, sealed) = c.seal("contacts", b"alice", b"", None).unwrap();
         let record = c.open("contacts", &sk, &sealed).unwrap();
         assert_eq!(record.expires_at, None);
         assert!(!record.is_expired(u64::MAX));
@@ -240,9 +258,8 @@ mod tests {
     #[test]
     fn sizes_are_padded() {
         let c = cipher();
-        let sk = c.sled_key("t", b"k");
-        let short = c.seal(&sk, b"k", b"a", None).unwrap();
-        let longer = c.seal(&sk, b"k", &[0u8; 200], None).unwrap();
+        let (_, short) = c.seal("t", b"k", b"a", None).unwrap();
+        let (_, longer) = c.seal("t", b"k", &[0u8; 200], None).unwrap();
         assert_eq!(short.len(), longer.len());
         assert_eq!(short.len(), NONCE_LEN + PAD_TO + aead::TAG_LEN);
     }
@@ -255,7 +272,7 @@ mod tests {
         let other_tree = c.sled_key("cases", b"alice");
         assert_ne!(a[..TREE_TAG_LEN], other_tree[..TREE_TAG_LEN]);
         assert_eq!(a[..TREE_TAG_LEN], b[..TREE_TAG_LEN]);
-        let sealed = c.seal(&a, b"alice", b"v", None).unwrap();
+        let (_, sealed) = c.seal("contacts", b"alice", b"v", None).unwrap();
         assert!(matches!(
             c.open("contacts", &b, &sealed),
             Err(StoreError::CorruptRecord)
@@ -292,9 +309,16 @@ mod tests {
     fn decoder_rejects_garbage_without_panicking() {
         for len in 0..64 {
             let junk = vec![1u8; len];
-            let _ = decode(&junk);
+            assert!(decode(&junk).is_none());
         }
         assert!(decode(&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+        // Well-formed apart from a tree name that is not UTF-8.
+        let mut bad_tree = vec![1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF];
+        bad_tree.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(decode(&bad_tree).is_none());
+        let mut good_tree = bad_tree.clone();
+        good_tree[14] = b't';
+        assert_eq!(decode(&good_tree).unwrap().tree, "t");
     }
 
     #[test]
