@@ -16,7 +16,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,9 +34,16 @@ pub mod code {
     pub const CANCELLED: i32 = 8;
 }
 
-/// The `corridor` binary (built by `corridor_e2e` if it is missing).
+/// The `corridor` binary (built by `corridor_e2e` if it is missing or stale).
+///
+/// Looked up once per test executable: the lookup scans the workspace sources and may run
+/// `cargo build`, which is too slow to repeat for every command a test runs.
 pub fn corridor_bin() -> PathBuf {
-    corridor_e2e::workspace_binary("corridor-cli", "corridor").expect("the corridor binary")
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        corridor_e2e::workspace_binary("corridor-cli", "corridor").expect("the corridor binary")
+    })
+    .clone()
 }
 
 /// Runs `cmd` to completion with `stdin` as input, failing the test after `timeout`.
