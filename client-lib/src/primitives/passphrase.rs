@@ -95,8 +95,9 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// The production parameters: 256 MiB, 3 passes, 1 lane. About one second on the
-    /// reference laptop-class machine (see `docs/store.md` for the measurement).
+    /// The production parameters: 256 MiB, 3 passes, 1 lane. About 0.8 s of one core on
+    /// the development machine (AMD EPYC, release build), roughly a second on a laptop;
+    /// `docs/store.md` has the measurements.
     pub const RECOMMENDED: Self = Self {
         m_cost_kib: 256 * 1024,
         t_cost: 3,
