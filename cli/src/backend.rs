@@ -2,6 +2,6 @@
 //! the same types.
 
 pub(crate) use corridor_client::client::{
-    Client, ClientError, CreateOptions, Direction, Event, InvitationKind, KdfChoice, MessageKind,
-    MessageView, OpenOptions, Passphrase, SendOutcome,
+    Client, ClientError, CreateOptions, Direction, Event, InvitationKind, KdfChoice,
+    MAX_INVITATION_SECS, MessageKind, MessageView, OpenOptions, Passphrase, SendOutcome,
 };

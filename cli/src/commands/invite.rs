@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::backend::InvitationKind;
+use crate::backend::{InvitationKind, MAX_INVITATION_SECS};
 use crate::context::Context;
 use crate::{output, qr, spinner};
 
@@ -35,11 +35,16 @@ struct Invitation<'a> {
     expires_in_secs: u64,
 }
 
-/// Parses `24h`, `7d`, `1h 30m` (humantime syntax); zero is refused.
+/// Parses `24h`, `7d`, `1h 30m` (humantime syntax); zero and more than the client's
+/// maximum (90 days) are refused rather than silently capped.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text).map_err(|e| e.to_string())?;
     if d.as_secs() == 0 {
         return Err("must be at least one second".into());
+    }
+    if d.as_secs() > MAX_INVITATION_SECS {
+        let max = humantime::format_duration(Duration::from_secs(MAX_INVITATION_SECS));
+        return Err(format!("an invitation can stay valid for at most {max}"));
     }
     Ok(d)
 }
@@ -91,5 +96,10 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1h").is_err());
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86_400)));
+        assert!(
+            parse_duration("91d").is_err(),
+            "the client would silently cap it"
+        );
     }
 }
