@@ -370,6 +370,24 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes never panic the decoder, and a file that decodes (right size and
+        /// magic, any parameters) still opens no slot without the right key.
+        #[test]
+        fn decoder_is_total(mut bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..KEY_FILE_LEN + 2), fix_header in proptest::bool::ANY) {
+            if fix_header && bytes.len() >= 22 {
+                bytes[..8].copy_from_slice(&MAGIC);
+                bytes[8..10].copy_from_slice(&VERSION.to_be_bytes());
+                bytes[10..22].copy_from_slice(&[0, 0, 0, 64, 0, 0, 0, 1, 0, 0, 0, 1]);
+                bytes.resize(KEY_FILE_LEN, 0);
+            }
+            if let Ok(file) = KeyFile::decode(&bytes) {
+                proptest::prop_assert!(file.open_normal(&normal(1)).is_err());
+                proptest::prop_assert!(file.open_duress(&kek(1)).is_err());
+            }
+        }
+    }
+
     #[test]
     fn unused_duress_slot_is_fresh_randomness() {
         let a = sample();
