@@ -39,7 +39,7 @@ fn client_code(err: &ClientError) -> ExitCode {
     use ClientError as E;
     match err {
         E::WrongPassphrase | E::ProfileWiped => ExitCode::WrongPassphrase,
-        E::NoProfile | E::UnknownContact => ExitCode::NotFound,
+        E::NoProfile | E::UnknownContact | E::UnknownInvitation => ExitCode::NotFound,
         E::RelayUnreachable => ExitCode::RelayUnreachable,
         E::SafetyNumberMismatch => ExitCode::VerificationMismatch,
         E::InvalidInvitation

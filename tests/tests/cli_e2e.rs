@@ -260,4 +260,21 @@ fn a_standing_invitation_serves_several_people() {
         .map(|c| c["label"].as_str().unwrap().to_string())
         .collect();
     assert!(labels.contains(&"first-arrival".to_string()), "{labels:?}");
+
+    // A leaked standing code can be withdrawn; nobody can use it afterwards.
+    let code = desk.ok(&["invite", "--uses", "10"]);
+    let open = desk.json(&["invitations"]);
+    let leaked = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["max_uses"] == 10)
+        .expect("the new invitation is listed");
+    assert_eq!(leaked["kind"], "standing");
+    let id = leaked["id"].as_u64().unwrap().to_string();
+    desk.ok(&["invitations", "revoke", &id]);
+    assert_code(&desk.run(&["invitations", "revoke", &id]), code::NOT_FOUND);
+    let stranger = User::new("Stranger", "stranger real passphrase");
+    stranger.init(&url);
+    assert_code(&stranger.run(&["accept", code.trim(), "--name", "desk"]), 7);
 }

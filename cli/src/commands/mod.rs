@@ -14,6 +14,7 @@ pub(crate) mod contacts;
 pub(crate) mod duress;
 pub(crate) mod inbox;
 pub(crate) mod init;
+pub(crate) mod invitations;
 pub(crate) mod invite;
 pub(crate) mod man;
 pub(crate) mod panic;
@@ -31,6 +32,7 @@ pub(crate) enum Command {
     Init(init::Args),
     Whoami(whoami::Args),
     Invite(invite::Args),
+    Invitations(invitations::Args),
     Accept(accept::Args),
     Contacts(contacts::Args),
     Rename(rename::Args),
@@ -70,6 +72,7 @@ impl Command {
             Command::Init(args) => args.run(ctx).await?,
             Command::Whoami(args) => args.run(ctx).await?,
             Command::Invite(args) => args.run(ctx).await?,
+            Command::Invitations(args) => args.run(ctx).await?,
             Command::Accept(args) => args.run(ctx).await?,
             Command::Contacts(args) => args.run(ctx).await?,
             Command::Rename(args) => args.run(ctx).await?,
