@@ -6,6 +6,7 @@ mod protocol_support;
 use corridor_client::primitives::random::OsRng;
 use corridor_client::primitives::x25519::{X25519Public, X25519Secret};
 use corridor_client::protocol::bundle::{BundleError, PrekeyRef, PrekeySet, VerifiedBundle};
+use corridor_client::protocol::envelope::ENVELOPE_VERSION;
 use corridor_client::protocol::handshake::{
     self, HandshakeError, INITIAL_INNER_LEN, Initiation, open_initial, seal_initial,
 };
@@ -267,6 +268,28 @@ fn initial_envelope_shows_no_stable_value() {
 }
 
 #[test]
+fn initial_envelopes_start_with_the_shared_version_byte_and_e_top_bit_varies() {
+    // The relay must not tell an intake mailbox from a conversation mailbox by the first
+    // byte, nor by the top bit of E's last byte (always clear in a canonical X25519 key).
+    // (`ratchet_handshake.rs` checks the first byte against real ratchet envelopes.)
+    let (seal, env, inner, init) = sealed_pair();
+    assert_eq!(env[0], ENVELOPE_VERSION);
+    let mut top_bits = [0usize; 2];
+    for _ in 0..64 {
+        let e = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
+        assert_eq!(e[0], ENVELOPE_VERSION);
+        top_bits[usize::from(e[32] >> 7)] += 1;
+        // Whatever the bit, the receiver opens it.
+        assert_eq!(open_initial(&seal, &e).unwrap().header, init.header);
+    }
+    // 64 fair coins all landing the same way: probability 2^-63.
+    assert!(
+        top_bits[0] > 0 && top_bits[1] > 0,
+        "top bit never varied: {top_bits:?}"
+    );
+}
+
+#[test]
 fn every_bit_flip_of_an_initial_envelope_is_refused() {
     let (seal, env, _, _) = sealed_pair();
     for i in 0..ENVELOPE_SIZE * 8 {
@@ -285,11 +308,21 @@ fn wrong_sizes_and_low_order_keys_are_typed_errors() {
     );
     assert_eq!(open_initial(&seal, &[]).err(), Some(HandshakeError::Length));
     let mut zero_key = env;
-    zero_key[..32].fill(0);
+    zero_key[1..33].fill(0);
     assert_eq!(
         open_initial(&seal, &zero_key).err(),
         Some(HandshakeError::Decrypt)
     );
+    // Every first byte other than the shared version byte is refused before any
+    // decryption.
+    for version in (0..=u8::MAX).filter(|v| *v != ENVELOPE_VERSION) {
+        let mut bad = env;
+        bad[0] = version;
+        assert_eq!(
+            open_initial(&seal, &bad).err(),
+            Some(HandshakeError::EnvelopeVersion)
+        );
+    }
     assert!(matches!(
         seal_initial(
             &X25519Public::from_bytes([0; 32]),

@@ -93,6 +93,13 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
         .unwrap()
         .unwrap();
     assert_eq!(got.as_slice(), b"thank you");
+
+    // The relay cannot tell the intake mailbox from the conversation mailboxes by the
+    // first byte: initial and ratchet envelopes share the version byte.
+    for e in [&initial[0], &initial[1], &reply[0], &next[0]] {
+        assert_eq!(e.len(), corridor_wire::ENVELOPE_SIZE);
+        assert_eq!(e[0], envelope::ENVELOPE_VERSION);
+    }
 }
 
 fn seal_public(secret: &X25519Secret) -> corridor_client::primitives::x25519::X25519Public {

@@ -270,7 +270,7 @@ fn generate_handshake() -> Value {
         }));
     }
     json!({
-        "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner to the seal key drawing seal_rng. inner[i] = i mod 251.",
+        "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner to the seal key drawing seal_rng (32-byte ephemeral secret, then one byte whose top bit becomes the top bit of E's last byte). The envelope is 0x01 || E' || AEAD; the AEAD associated data is INITIAL_SEAL_INFO || 0x01 || E'. inner[i] = i mod 251.",
         "x3dh_info": String::from_utf8(X3DH_INFO.to_vec()).unwrap(),
         "bob_rng": hex(&bob_rng),
         "bob_identity": hex(&bob.public().encode()),

@@ -19,11 +19,12 @@
 
 use super::bundle::{PrekeyRef, PrekeySet, VerifiedBundle};
 use super::codec::{Reader, Writer};
+use super::envelope::ENVELOPE_VERSION;
 use super::identity::{Identity, PUBLIC_IDENTITY_LEN, PublicIdentity};
 use crate::primitives::aead::{self, AeadKey};
 use crate::primitives::mlkem::{self, KemCiphertext};
 use crate::primitives::x25519::{X25519Public, X25519Secret};
-use crate::primitives::{CryptoError, Secret, kdf};
+use crate::primitives::{CryptoError, Secret, kdf, random};
 use corridor_wire::ENVELOPE_SIZE;
 use rand_core::TryCryptoRng;
 use std::fmt;
@@ -38,12 +39,20 @@ pub const INITIAL_HEADER_VERSION: u8 = 1;
 /// Length of an encoded [`InitialHeader`].
 pub const INITIAL_HEADER_LEN: usize =
     1 + PUBLIC_IDENTITY_LEN + 32 + 4 + 1 + 4 + 4 + mlkem::CIPHERTEXT_LEN;
-/// Length of the sealing ephemeral key at the start of an initial envelope.
+/// Length of the sealing ephemeral key that follows the version byte of an initial
+/// envelope.
 pub const SEAL_EPHEMERAL_LEN: usize = 32;
+/// Length of the clear prefix of an initial envelope: the version byte
+/// ([`ENVELOPE_VERSION`], the same as every ratchet envelope's) and the sealing key E'.
+pub const INITIAL_PREFIX_LEN: usize = 1 + SEAL_EPHEMERAL_LEN;
 /// Exact length of the `inner` message an initial envelope carries (a ratchet message
 /// built with `envelope::seal_with_capacity`).
 pub const INITIAL_INNER_LEN: usize =
-    ENVELOPE_SIZE - SEAL_EPHEMERAL_LEN - aead::TAG_LEN - INITIAL_HEADER_LEN;
+    ENVELOPE_SIZE - INITIAL_PREFIX_LEN - aead::TAG_LEN - INITIAL_HEADER_LEN;
+
+/// Bit 7 of the last byte of an X25519 u-coordinate: always clear in a canonical key,
+/// ignored by every receiver (RFC 7748 §5), so the sender fills it with a random bit.
+const U_TOP_BIT: u8 = 0x80;
 /// Length of the associated data: both identities' public keys.
 pub const ASSOCIATED_DATA_LEN: usize = 128;
 
@@ -61,6 +70,9 @@ pub enum HandshakeError {
     /// The initial envelope did not decrypt (not for this seal key, or altered).
     #[error("initial envelope decryption failed")]
     Decrypt,
+    /// The initial envelope does not start with [`ENVELOPE_VERSION`].
+    #[error("unsupported envelope version")]
+    EnvelopeVersion,
     /// The decrypted header does not have the expected layout.
     #[error("malformed initial header")]
     Malformed,
@@ -309,6 +321,10 @@ pub fn respond(
     })
 }
 
+fn initial_aad(prefix: &[u8; INITIAL_PREFIX_LEN]) -> Vec<u8> {
+    [INITIAL_SEAL_INFO, prefix.as_slice()].concat()
+}
+
 fn seal_key(
     ephemeral: &X25519Public,
     seal_public: &X25519Public,
@@ -321,10 +337,21 @@ fn seal_key(
 }
 
 /// Seals `header || inner` to the invitation's seal key as one [`ENVELOPE_SIZE`]-byte
-/// envelope: `E || ChaCha20-Poly1305(header || inner) || tag`, with a fresh X25519 key E,
-/// the AEAD key `HKDF-SHA256(salt = E || S, IKM = DH(e, S), info = INITIAL_SEAL_INFO)`
-/// and a zero nonce (the key is used once). The relay sees a fresh public key and
-/// ciphertext: no identity, prekey id or other stable value.
+/// envelope: `0x01 || E' || ChaCha20-Poly1305(header || inner) || tag`, with a fresh
+/// X25519 key E, the AEAD key
+/// `HKDF-SHA256(salt = E || S, IKM = DH(e, S), info = INITIAL_SEAL_INFO)` and a zero
+/// nonce (the key is used once).
+///
+/// The first byte is [`ENVELOPE_VERSION`], as in every ratchet envelope, and E' is E
+/// with its top bit (always clear in a canonical key) replaced by a random bit, so
+/// neither the first byte nor the 33rd tells the relay an initial envelope from a
+/// ratchet one. The salt uses the canonical E; the AEAD's associated data is
+/// `INITIAL_SEAL_INFO || 0x01 || E'`, so the transmitted bit is authenticated and
+/// the envelope cannot be altered into a second valid one. The relay sees a fresh
+/// public key and ciphertext: no identity, prekey id or other stable value. An X25519
+/// u-coordinate is still a point on the curve, which a random string is only half the
+/// time, so a statistical test over many envelopes can still separate them (see
+/// `docs/protocol.md`).
 ///
 /// # Errors
 /// [`HandshakeError::Length`] unless `inner` is exactly [`INITIAL_INNER_LEN`] bytes;
@@ -340,14 +367,19 @@ pub fn seal_initial<R: TryCryptoRng + ?Sized>(
     }
     let ephemeral = X25519Secret::generate(rng)?;
     let e_pub = ephemeral.public();
+    let [coin]: [u8; 1] = random::array(rng)?;
     let dh = ephemeral.diffie_hellman(seal_public)?;
     let key = seal_key(&e_pub, seal_public, &dh)?;
+    let mut prefix = [0u8; INITIAL_PREFIX_LEN];
+    prefix[0] = ENVELOPE_VERSION;
+    prefix[1..].copy_from_slice(e_pub.as_bytes());
+    prefix[INITIAL_PREFIX_LEN - 1] |= coin & U_TOP_BIT;
     let mut plain = Zeroizing::new(header.encode());
     plain.extend_from_slice(inner);
-    let sealed = aead::seal(&key, &[0u8; aead::NONCE_LEN], INITIAL_SEAL_INFO, &plain)?;
+    let sealed = aead::seal(&key, &[0u8; aead::NONCE_LEN], &initial_aad(&prefix), &plain)?;
     let mut out = [0u8; ENVELOPE_SIZE];
-    let (head, body) = out.split_at_mut(SEAL_EPHEMERAL_LEN);
-    head.copy_from_slice(e_pub.as_bytes());
+    let (head, body) = out.split_at_mut(INITIAL_PREFIX_LEN);
+    head.copy_from_slice(&prefix);
     if body.len() != sealed.len() {
         return Err(HandshakeError::Length);
     }
@@ -368,6 +400,7 @@ pub struct OpenedInitial {
 ///
 /// # Errors
 /// [`HandshakeError::Length`] for input that is not [`ENVELOPE_SIZE`] bytes,
+/// [`HandshakeError::EnvelopeVersion`] if the first byte is not [`ENVELOPE_VERSION`],
 /// [`HandshakeError::Decrypt`] for anything not sealed to this key or altered, and the
 /// header's decoding errors. Never panics on arbitrary input.
 pub fn open_initial(
@@ -378,14 +411,22 @@ pub fn open_initial(
         return Err(HandshakeError::Length);
     }
     let (head, body) = envelope
-        .split_at_checked(SEAL_EPHEMERAL_LEN)
+        .split_at_checked(INITIAL_PREFIX_LEN)
         .ok_or(HandshakeError::Length)?;
-    let e_pub = X25519Public::try_from_slice(head).map_err(|_| HandshakeError::Length)?;
+    let prefix: [u8; INITIAL_PREFIX_LEN] = head.try_into().map_err(|_| HandshakeError::Length)?;
+    let [version, transmitted @ ..] = prefix;
+    if version != ENVELOPE_VERSION {
+        return Err(HandshakeError::EnvelopeVersion);
+    }
+    // The canonical E (top bit clear) is what the salt was derived from.
+    let mut canonical = transmitted;
+    canonical[SEAL_EPHEMERAL_LEN - 1] &= !U_TOP_BIT;
+    let e_pub = X25519Public::from_bytes(canonical);
     let dh = seal_secret
         .diffie_hellman(&e_pub)
         .map_err(|_| HandshakeError::Decrypt)?;
     let key = seal_key(&e_pub, &seal_secret.public(), &dh).map_err(|_| HandshakeError::Decrypt)?;
-    let plain = aead::open(&key, &[0u8; aead::NONCE_LEN], INITIAL_SEAL_INFO, body)
+    let plain = aead::open(&key, &[0u8; aead::NONCE_LEN], &initial_aad(&prefix), body)
         .map_err(|_| HandshakeError::Decrypt)?;
     let (header, inner) = plain
         .split_at_checked(INITIAL_HEADER_LEN)
