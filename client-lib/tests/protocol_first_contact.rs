@@ -18,7 +18,7 @@ fn first_contact_and_reply() {
     // Bob (a caseworker) publishes a bundle and hands out an invitation.
     let bob = Identity::generate(&mut OsRng).unwrap();
     let mut prekeys = PrekeySet::generate(2, &mut OsRng).unwrap();
-    let bundle = prekeys.bundle(&bob);
+    let bundle = prekeys.plain_bundle(&bob);
     let seal = X25519Secret::generate(&mut OsRng).unwrap();
     let invitation = Invitation {
         kind: InvitationKind::OneTime,

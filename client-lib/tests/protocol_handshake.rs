@@ -26,7 +26,7 @@ struct Responder {
 fn responder(one_time: usize) -> Responder {
     let identity = Identity::generate(&mut OsRng).unwrap();
     let prekeys = PrekeySet::generate(one_time, &mut OsRng).unwrap();
-    let bundle = prekeys.bundle(&identity);
+    let bundle = prekeys.plain_bundle(&identity);
     Responder {
         identity,
         prekeys,
@@ -340,7 +340,7 @@ fn deterministic_given_the_rng() {
         let mut rng = VectorRng::new(b"determinism");
         let bob = Identity::generate(&mut rng).unwrap();
         let prekeys = PrekeySet::generate(1, &mut rng).unwrap();
-        let bundle = prekeys.bundle(&bob);
+        let bundle = prekeys.plain_bundle(&bob);
         let alice = Identity::generate(&mut rng).unwrap();
         let verified = VerifiedBundle::verify(
             bundle.signed.as_bytes(),
@@ -401,7 +401,7 @@ fn rotation_keeps_in_flight_handshakes_working_until_forgotten() {
 
     let old_signed = b.bundle.signed.clone();
     b.prekeys.rotate(&mut OsRng).unwrap();
-    b.bundle = b.prekeys.bundle(&b.identity);
+    b.bundle = b.prekeys.plain_bundle(&b.identity);
     assert_ne!(b.bundle.signed, old_signed);
     let (new_id, _) = b.prekeys.signed_prekey();
 

@@ -97,13 +97,16 @@ fn prekey_pickle_round_trips() {
     let back = PrekeySet::unpickle(&key, &prekeys.pickle(&key, &mut OsRng).unwrap()).unwrap();
     assert_eq!(back.one_time_count(), 7);
     // Same secrets: the published bundle is byte-identical (signatures are deterministic).
-    assert_eq!(back.bundle(&identity), prekeys.bundle(&identity));
+    assert_eq!(
+        back.plain_bundle(&identity),
+        prekeys.plain_bundle(&identity)
+    );
     // Ids keep counting from where they were.
     let mut back = back;
     let new_ids = back.add_one_time(1, &mut OsRng).unwrap();
     assert!(
         prekeys
-            .bundle(&identity)
+            .plain_bundle(&identity)
             .one_time
             .iter()
             .all(|p| p.id < new_ids[0])

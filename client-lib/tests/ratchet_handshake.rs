@@ -20,7 +20,7 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
     let mut rng = TestRng::new(40);
     let bob_identity = Identity::generate(&mut rng).unwrap();
     let prekeys = PrekeySet::generate(1, &mut rng).unwrap();
-    let bundle = prekeys.bundle(&bob_identity);
+    let bundle = prekeys.plain_bundle(&bob_identity);
     let seal_secret = X25519Secret::generate(&mut rng).unwrap();
     let alice_identity = Identity::generate(&mut rng).unwrap();
 

@@ -13,16 +13,20 @@
 mod protocol_support;
 
 use corridor_client::primitives::Secret;
+use corridor_client::primitives::aead;
 use corridor_client::primitives::kdf;
 use corridor_client::primitives::mlkem::KemSecret;
 use corridor_client::primitives::x25519::{X25519Public, X25519Secret};
-use corridor_client::protocol::bundle::{PrekeySet, VerifiedBundle};
+use corridor_client::protocol::bundle::{
+    BLOB_LAST_RESORT_LABEL, BLOB_ONE_TIME_LABEL, BLOB_SIGNED_LABEL, BUNDLE_KEY_INFO, BundleKey,
+    PrekeySet, VerifiedBundle,
+};
 use corridor_client::protocol::handshake::{
     self, INITIAL_INNER_LEN, InitialHeader, X3DH_INFO, open_initial, seal_initial,
 };
 use corridor_client::protocol::identity::{Fingerprint, Identity, PublicIdentity, safety_number};
 use corridor_client::protocol::invitation::{Invitation, InvitationKind};
-use corridor_wire::api::{HandedPrekey, OneTimePrekey};
+use corridor_wire::api::{FetchBundleResponse, HandedPrekey, OneTimePrekey};
 use corridor_wire::b64::{Blob, Bytes};
 use protocol_support::{RecordingRng, ReplayRng, hex, unhex};
 use serde_json::{Value, json};
@@ -201,7 +205,7 @@ fn generate_handshake() -> Value {
     let bob_rng = rng.take_drawn();
     let prekeys = PrekeySet::generate(ONE_TIME_COUNT, &mut rng).unwrap();
     let prekeys_rng = rng.take_drawn();
-    let bundle = prekeys.bundle(&bob);
+    let bundle = prekeys.plain_bundle(&bob);
     let alice = Identity::generate(&mut rng).unwrap();
     let alice_rng = rng.take_drawn();
     let seal = X25519Secret::generate(&mut rng).unwrap();
@@ -269,7 +273,28 @@ fn generate_handshake() -> Value {
             "envelope": hex(&envelope),
         }));
     }
+    // The published (encrypted) form of the same bundle, drawn last so the cases above
+    // keep their randomness.
+    let bundle_id: [u8; 16] = corridor_client::primitives::random::array(&mut rng).unwrap();
+    let bundle_id_rng = rng.take_drawn();
+    assert_eq!(bundle_id_rng, bundle_id);
+    let key = BundleKey::derive(&seal.public(), &bundle_id).unwrap();
+    let published = prekeys.bundle(&bob, &key, &mut rng).unwrap();
+    let published_rng = rng.take_drawn();
     json!({
+        "published": {
+            "description": "The bundle as published to the relay (docs/protocol.md, \"Published bundle encryption\"). bundle_key = HKDF-SHA256(salt = bundle_id, IKM = seal_public, info = bundle_key_info, L = 32). Each part is nonce (12) || ChaCha20-Poly1305(bundle_key, nonce, aad, plain part) || tag; aad is signed_label, one_time_label || id (u32 big-endian) or last_resort_label. PrekeySet::bundle draws published_rng: a nonce for signed, for each one-time key in id order, then for last_resort.",
+            "bundle_key_info": String::from_utf8(BUNDLE_KEY_INFO.to_vec()).unwrap(),
+            "signed_label": String::from_utf8(BLOB_SIGNED_LABEL.to_vec()).unwrap(),
+            "one_time_label": String::from_utf8(BLOB_ONE_TIME_LABEL.to_vec()).unwrap(),
+            "last_resort_label": String::from_utf8(BLOB_LAST_RESORT_LABEL.to_vec()).unwrap(),
+            "bundle_id": hex(&bundle_id),
+            "bundle_key": hex(&bundle_key_bytes(&seal.public().to_bytes(), &bundle_id)),
+            "published_rng": hex(&published_rng),
+            "signed": hex(published.signed.as_bytes()),
+            "one_time": published.one_time.iter().map(|p| json!({"id": p.id, "key": hex(p.key.as_bytes())})).collect::<Vec<_>>(),
+            "last_resort": hex(published.last_resort.as_bytes()),
+        },
         "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner to the seal key drawing seal_rng (32-byte ephemeral secret, then one byte whose top bit becomes the top bit of E's last byte). The envelope is 0x01 || E' || AEAD; the AEAD associated data is INITIAL_SEAL_INFO || 0x01 || E'. inner[i] = i mod 251.",
         "x3dh_info": String::from_utf8(X3DH_INFO.to_vec()).unwrap(),
         "bob_rng": hex(&bob_rng),
@@ -303,7 +328,7 @@ fn replay_handshake(v: &Value) {
     let mut prekeys_rng = replay(&v["prekeys_rng"]);
     let prekeys = PrekeySet::generate(count, &mut prekeys_rng).unwrap();
     assert!(prekeys_rng.used_exactly());
-    let bundle = prekeys.bundle(&bob);
+    let bundle = prekeys.plain_bundle(&bob);
     assert_eq!(
         bundle.signed.as_bytes().to_vec(),
         bytes(&v["bundle"]["signed"])
@@ -326,6 +351,8 @@ fn replay_handshake(v: &Value) {
     let signed = bytes(&v["bundle"]["signed"]);
     let inner = inner_message();
     assert_eq!(inner.len() as u64, v["inner_len"].as_u64().unwrap());
+
+    replay_published(v, &prekeys, &bob, &fingerprint);
 
     for case in v["cases"].as_array().unwrap() {
         let handed = handed_from_json(&case["handed_prekey"]);
@@ -377,6 +404,79 @@ fn replay_handshake(v: &Value) {
             response.own_ratchet.public(),
             X25519Public::from_bytes(array(&case["remote_ratchet"]))
         );
+    }
+}
+
+/// The bundle key by the documented formula, independently of `BundleKey`.
+fn bundle_key_bytes(seal_public: &[u8], bundle_id: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    kdf::hkdf_sha256(bundle_id, seal_public, BUNDLE_KEY_INFO, &mut key).unwrap();
+    key
+}
+
+fn open_part(key: &[u8; 32], aad: &[u8], blob: &[u8]) -> Vec<u8> {
+    let (nonce, sealed) = blob.split_at(aead::NONCE_LEN);
+    aead::open(
+        &Secret::from_bytes(*key),
+        nonce.try_into().unwrap(),
+        aad,
+        sealed,
+    )
+    .unwrap()
+    .to_vec()
+}
+
+fn replay_published(v: &Value, prekeys: &PrekeySet, bob: &Identity, fingerprint: &Fingerprint) {
+    let p = &v["published"];
+    let seal_public = bytes(&v["seal_public"]);
+    let bundle_id: [u8; 16] = array(&p["bundle_id"]);
+    let key = bundle_key_bytes(&seal_public, &bundle_id);
+    assert_eq!(key.to_vec(), bytes(&p["bundle_key"]));
+    // Re-sealing with the recorded nonces reproduces the published parts.
+    let bundle_key = BundleKey::derive(
+        &X25519Public::from_bytes(array(&v["seal_public"])),
+        &bundle_id,
+    )
+    .unwrap();
+    let mut rng = replay(&p["published_rng"]);
+    let published = prekeys.bundle(bob, &bundle_key, &mut rng).unwrap();
+    assert!(rng.used_exactly());
+    assert_eq!(published.signed.as_bytes().to_vec(), bytes(&p["signed"]));
+    assert_eq!(
+        published.last_resort.as_bytes().to_vec(),
+        bytes(&p["last_resort"])
+    );
+    // Each part opens, by the formula alone, to the plain part in "bundle".
+    let label = |name: &str| p[name].as_str().unwrap().as_bytes().to_vec();
+    assert_eq!(
+        open_part(&key, &label("signed_label"), &bytes(&p["signed"])),
+        bytes(&v["bundle"]["signed"])
+    );
+    assert_eq!(
+        open_part(&key, &label("last_resort_label"), &bytes(&p["last_resort"])),
+        bytes(&v["bundle"]["last_resort"])
+    );
+    let plain_one_time = v["bundle"]["one_time"].as_array().unwrap();
+    let one_time = p["one_time"].as_array().unwrap();
+    assert_eq!(one_time.len(), plain_one_time.len());
+    for ((ours, theirs), plain) in published.one_time.iter().zip(one_time).zip(plain_one_time) {
+        let id = u32::try_from(theirs["id"].as_u64().unwrap()).unwrap();
+        assert_eq!(ours.id, id);
+        assert_eq!(ours.key.as_bytes().to_vec(), bytes(&theirs["key"]));
+        let aad = [label("one_time_label"), id.to_be_bytes().to_vec()].concat();
+        assert_eq!(
+            open_part(&key, &aad, &bytes(&theirs["key"])),
+            bytes(&plain["key"])
+        );
+        // And the fetcher's path verifies it.
+        let fetched = FetchBundleResponse {
+            signed: Blob(bytes(&p["signed"])),
+            prekey: HandedPrekey::OneTime(OneTimePrekey {
+                id,
+                key: Blob(bytes(&theirs["key"])),
+            }),
+        };
+        VerifiedBundle::from_fetch(&fetched, fingerprint, &bundle_key).unwrap();
     }
 }
 

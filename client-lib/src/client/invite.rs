@@ -51,11 +51,11 @@ impl Client {
             InvitationKind::Standing { max_uses } => (true, max_uses, ONE_TIME_PREKEYS_STANDING),
         };
         let keys = self.keys()?;
-        let (bundle, prekeys) = proto::new_prekeys(&keys, one_time)?;
         let bundle_id = Bytes(random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?);
         let bundle_auth = Secret::<32>::random(&mut OsRng).map_err(|_| ClientError::Crypto)?;
         let bundle_auth_seed = SecretBytes::new(bundle_auth.expose().to_vec());
         let (seal_secret, seal_key) = proto::new_seal_key()?;
+        let (bundle, prekeys) = proto::new_prekeys(&keys, one_time, &seal_key, &bundle_id)?;
 
         let intake = self.net.create_mailbox(&relay).await?;
         if let Err(e) = self
@@ -134,7 +134,13 @@ impl Client {
             }
             Err(e) => return Err(e.into()),
         };
-        let initiated = proto::initiate(&self.keys()?, &fetched, &fields.fingerprint)?;
+        let initiated = proto::initiate(
+            &self.keys()?,
+            &fetched,
+            &fields.fingerprint,
+            &fields.seal_key,
+            &fields.bundle_id,
+        )?;
         let reply = self.net.create_mailbox(&my_relay).await?;
         let reply_address = reply.address();
         let mut contact = ContactRecord {

@@ -12,14 +12,22 @@
 //! `label || id || key`, with a different label per kind, so a relay can neither
 //! substitute a key nor pass one kind off as another. The relay hands each fetcher one
 //! one-time prekey, or the last-resort one when none is left.
+//!
+//! What is published is not that plain form: [`PrekeySet::bundle`] encrypts every part
+//! under a [`BundleKey`] derived from the invitation's seal key and the bundle id, which
+//! only holders of the invitation know, so the relay stores and hands out random bytes of
+//! a fixed size per part and cannot link the bundles of one identity (nor learn the
+//! identity behind a standing intake address). [`VerifiedBundle::from_fetch`] decrypts,
+//! then checks every signature.
 
 use super::codec::{Reader, Writer};
 use super::identity::{Fingerprint, Identity, PUBLIC_IDENTITY_LEN, PublicIdentity};
 use super::pickle::{self, PickleError};
+use crate::primitives::aead;
 use crate::primitives::ed25519::Signature;
 use crate::primitives::mlkem::{self, KemPublic, KemSecret};
 use crate::primitives::x25519::{X25519Public, X25519Secret};
-use crate::primitives::{CryptoError, Secret};
+use crate::primitives::{CryptoError, Secret, kdf, random};
 use corridor_wire::api::{Bundle, FetchBundleResponse, HandedPrekey, OneTimePrekey};
 use corridor_wire::b64::Blob;
 use rand_core::TryCryptoRng;
@@ -44,6 +52,18 @@ pub const SIGNED_PART_LEN: usize =
 pub const ONE_TIME_KEY_LEN: usize = 32 + 64;
 /// Length of the `last_resort` part.
 pub const LAST_RESORT_LEN: usize = 4 + 32 + 64;
+/// HKDF info for the [`BundleKey`].
+pub const BUNDLE_KEY_INFO: &[u8] = b"Corridor_v1_bundle_blob";
+/// AEAD associated-data label of the encrypted `signed` part.
+pub const BLOB_SIGNED_LABEL: &[u8] = b"Corridor_v1_bundle_signed";
+/// AEAD associated-data label of an encrypted one-time prekey (followed by its id).
+pub const BLOB_ONE_TIME_LABEL: &[u8] = b"Corridor_v1_bundle_one_time";
+/// AEAD associated-data label of the encrypted last-resort part.
+pub const BLOB_LAST_RESORT_LABEL: &[u8] = b"Corridor_v1_bundle_last_resort";
+/// What encryption adds to every published part: a random nonce and the tag.
+pub const BLOB_OVERHEAD: usize = aead::NONCE_LEN + aead::TAG_LEN;
+/// Length of a bundle id (the invitation's `bundle_id`).
+pub const BUNDLE_ID_LEN: usize = 16;
 /// Pickle type label for a [`PrekeySet`].
 pub const PREKEYS_PICKLE_LABEL: &str = "prekeys";
 const PREKEYS_PICKLE_VERSION: u8 = 1;
@@ -70,6 +90,95 @@ pub enum BundleError {
     /// The bundle belongs to a different identity than the invitation names.
     #[error("bundle identity does not match the invitation")]
     WrongIdentity,
+    /// A published part did not decrypt under the invitation's bundle key (altered, moved
+    /// to another part or one-time id, or not this invitation's bundle).
+    #[error("bundle part decryption failed")]
+    Decrypt,
+}
+
+/// The key every published part of one invitation's bundle is encrypted under:
+/// `HKDF-SHA256(salt = bundle id, IKM = seal public key, info = BUNDLE_KEY_INFO)`.
+///
+/// The seal public key travels only inside the invitation, so the relay (which knows the
+/// bundle id) cannot derive it; everyone holding the invitation can, which is exactly who
+/// may fetch the bundle. Redacted `Debug`, zeroized on drop.
+pub struct BundleKey(Secret<32>);
+
+impl BundleKey {
+    /// Derives the key of the bundle `bundle_id` published for an invitation whose seal
+    /// key is `seal_public`.
+    ///
+    /// # Errors
+    /// [`CryptoError`] only if HKDF refuses the output length (it does not for 32).
+    pub fn derive(
+        seal_public: &X25519Public,
+        bundle_id: &[u8; BUNDLE_ID_LEN],
+    ) -> Result<Self, CryptoError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        kdf::hkdf_sha256(
+            bundle_id,
+            seal_public.as_bytes(),
+            BUNDLE_KEY_INFO,
+            key.as_mut_slice(),
+        )?;
+        Ok(Self(Secret::from_bytes(*key)))
+    }
+
+    /// `nonce || ChaCha20-Poly1305(plain, aad) || tag`, with a fresh random nonce.
+    fn seal<R: TryCryptoRng + ?Sized>(
+        &self,
+        aad: &[u8],
+        plain: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let nonce: [u8; aead::NONCE_LEN] = random::array(rng)?;
+        let sealed = aead::seal(&self.0, &nonce, aad, plain)?;
+        Ok([nonce.as_slice(), &sealed].concat())
+    }
+
+    fn open(&self, aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, BundleError> {
+        let (nonce, sealed) = blob
+            .split_at_checked(aead::NONCE_LEN)
+            .ok_or(BundleError::Decrypt)?;
+        let nonce: [u8; aead::NONCE_LEN] = nonce.try_into().map_err(|_| BundleError::Decrypt)?;
+        aead::open(&self.0, &nonce, aad, sealed).map_err(|_| BundleError::Decrypt)
+    }
+
+    /// Decrypts a relay's fetch answer into the plain form [`VerifiedBundle::verify`]
+    /// checks. Only decrypts: the signatures are not checked here.
+    ///
+    /// # Errors
+    /// [`BundleError::Decrypt`] if any part does not decrypt under this key with its
+    /// part's label (and, for a one-time prekey, the id the relay reports).
+    pub fn open_fetch(
+        &self,
+        response: &FetchBundleResponse,
+    ) -> Result<(Zeroizing<Vec<u8>>, HandedPrekey), BundleError> {
+        let signed = self.open(BLOB_SIGNED_LABEL, response.signed.as_bytes())?;
+        let handed = match &response.prekey {
+            HandedPrekey::OneTime(otp) => HandedPrekey::OneTime(OneTimePrekey {
+                id: otp.id,
+                key: Blob(
+                    self.open(&one_time_aad(otp.id), otp.key.as_bytes())?
+                        .to_vec(),
+                ),
+            }),
+            HandedPrekey::LastResort { key } => HandedPrekey::LastResort {
+                key: Blob(self.open(BLOB_LAST_RESORT_LABEL, key.as_bytes())?.to_vec()),
+            },
+        };
+        Ok((signed, handed))
+    }
+}
+
+impl fmt::Debug for BundleKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BundleKey(redacted)")
+    }
+}
+
+fn one_time_aad(id: u32) -> Vec<u8> {
+    [BLOB_ONE_TIME_LABEL, &id.to_be_bytes()].concat()
 }
 
 /// Which prekey filled the handshake's fourth Diffie-Hellman.
@@ -238,8 +347,47 @@ impl PrekeySet {
         }
     }
 
-    /// The bundle to publish, every part signed by `identity`.
-    pub fn bundle(&self, identity: &Identity) -> Bundle {
+    /// The bundle to publish: [`PrekeySet::plain_bundle`] with every part (`signed`, each
+    /// one-time key, `last_resort`) encrypted under `key` as
+    /// `nonce (12) || ChaCha20-Poly1305 ciphertext || tag (16)`, with a fresh random
+    /// nonce per part and the part's label (plus the one-time prekey id) as associated
+    /// data. Every part of a kind has the same length; nothing in it is stable across
+    /// bundles. Draws 12 bytes per part: `signed`, the one-time keys in id order, then
+    /// `last_resort`.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the generator fails.
+    pub fn bundle<R: TryCryptoRng + ?Sized>(
+        &self,
+        identity: &Identity,
+        key: &BundleKey,
+        rng: &mut R,
+    ) -> Result<Bundle, CryptoError> {
+        let plain = self.plain_bundle(identity);
+        let signed = Blob(key.seal(BLOB_SIGNED_LABEL, plain.signed.as_bytes(), rng)?);
+        let one_time = plain
+            .one_time
+            .iter()
+            .map(|otp| {
+                Ok(OneTimePrekey {
+                    id: otp.id,
+                    key: Blob(key.seal(&one_time_aad(otp.id), otp.key.as_bytes(), rng)?),
+                })
+            })
+            .collect::<Result<Vec<_>, CryptoError>>()?;
+        let last_resort =
+            Blob(key.seal(BLOB_LAST_RESORT_LABEL, plain.last_resort.as_bytes(), rng)?);
+        Ok(Bundle {
+            signed,
+            one_time,
+            last_resort,
+        })
+    }
+
+    /// The bundle's plain, signed form (identity in the clear). Never publish this: it is
+    /// what [`PrekeySet::bundle`] encrypts and [`VerifiedBundle::verify`] checks, exposed
+    /// for tests and test vectors.
+    pub fn plain_bundle(&self, identity: &Identity) -> Bundle {
         let spk = self.signed.public();
         let kem = self.kem.public().to_bytes();
         let mut signed = Vec::with_capacity(SIGNED_PART_LEN);
@@ -421,7 +569,8 @@ pub struct VerifiedBundle {
 }
 
 impl VerifiedBundle {
-    /// Verifies a fetched bundle: its `signed` part and the prekey the relay handed out.
+    /// Verifies a fetched bundle's plain form (after [`BundleKey::open_fetch`]): its
+    /// `signed` part and the prekey the relay handed out.
     ///
     /// # Errors
     /// [`BundleError::WrongIdentity`] if the identity is not the one with fingerprint
@@ -494,15 +643,19 @@ impl VerifiedBundle {
         })
     }
 
-    /// [`VerifiedBundle::verify`] on a relay's fetch answer.
+    /// Decrypts a relay's fetch answer with the invitation's bundle key, then runs
+    /// [`VerifiedBundle::verify`] on it.
     ///
     /// # Errors
-    /// As [`VerifiedBundle::verify`].
+    /// [`BundleError::Decrypt`] if a part does not decrypt; otherwise as
+    /// [`VerifiedBundle::verify`].
     pub fn from_fetch(
         response: &FetchBundleResponse,
         expected: &Fingerprint,
+        key: &BundleKey,
     ) -> Result<Self, BundleError> {
-        Self::verify(response.signed.as_bytes(), &response.prekey, expected)
+        let (signed, handed) = key.open_fetch(response)?;
+        Self::verify(&signed, &handed, expected)
     }
 
     /// The responder's identity.

@@ -8,7 +8,7 @@ use super::{NotOpened, save_session};
 use crate::primitives::Secret;
 use crate::primitives::random::OsRng;
 use crate::primitives::x25519::{X25519Public, X25519Secret};
-use crate::protocol::bundle::{PrekeySet, VerifiedBundle};
+use crate::protocol::bundle::{BundleKey, PrekeySet, VerifiedBundle};
 use crate::protocol::handshake::{self, InitialHeader};
 use crate::protocol::identity::{self, Identity, PublicIdentity};
 use crate::protocol::invitation::{Invitation, InvitationKind};
@@ -72,10 +72,28 @@ pub(crate) fn safety_number(keys: &Keys, peer: &[u8]) -> Result<SafetyNumberView
     })
 }
 
-/// Fresh prekeys for one invitation: the bundle to publish and the secrets' pickle.
-pub(crate) fn new_prekeys(keys: &Keys, one_time: usize) -> Result<(Bundle, SecretBytes)> {
+/// The key an invitation's bundle is encrypted under (see [`BundleKey`]).
+fn bundle_key(seal_key: &[u8; 32], bundle_id: &corridor_wire::api::BundleId) -> Result<BundleKey> {
+    BundleKey::derive(&X25519Public::from_bytes(*seal_key), &bundle_id.0)
+        .map_err(|_| ClientError::Crypto)
+}
+
+/// Fresh prekeys for one invitation: the bundle to publish (encrypted under the key
+/// derived from the invitation's seal key and bundle id) and the secrets' pickle.
+pub(crate) fn new_prekeys(
+    keys: &Keys,
+    one_time: usize,
+    seal_key: &[u8; 32],
+    bundle_id: &corridor_wire::api::BundleId,
+) -> Result<(Bundle, SecretBytes)> {
     let set = PrekeySet::generate(one_time, &mut OsRng).map_err(|_| ClientError::Crypto)?;
-    let bundle = set.bundle(&keys.identity);
+    let bundle = set
+        .bundle(
+            &keys.identity,
+            &bundle_key(seal_key, bundle_id)?,
+            &mut OsRng,
+        )
+        .map_err(|_| ClientError::Crypto)?;
     let pickled = set
         .pickle(&keys.pickle_key, &mut OsRng)
         .map_err(|_| ClientError::Crypto)?;
@@ -103,9 +121,11 @@ pub(crate) fn initiate(
     keys: &Keys,
     fetched: &FetchBundleResponse,
     expected: &Fingerprint,
+    seal_key: &[u8; 32],
+    bundle_id: &corridor_wire::api::BundleId,
 ) -> Result<Initiated> {
-    let bundle =
-        VerifiedBundle::from_fetch(fetched, expected).map_err(|_| ClientError::BundleMismatch)?;
+    let bundle = VerifiedBundle::from_fetch(fetched, expected, &bundle_key(seal_key, bundle_id)?)
+        .map_err(|_| ClientError::BundleMismatch)?;
     let initiation = handshake::initiate(&keys.identity, &bundle, &mut OsRng)
         .map_err(|_| ClientError::BundleMismatch)?;
     let session = Session::initiator(
