@@ -148,7 +148,7 @@ impl Client {
             label: label.to_owned(),
             peer_identity: initiated.peer_identity.into(),
             session: initiated.session,
-            pending_blocks: Vec::new(),
+            reassembler: None,
             verified: false,
             receives_alerts: false,
             alert_keys: Vec::new(),

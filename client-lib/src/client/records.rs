@@ -112,15 +112,6 @@ pub(crate) struct Origin {
     pub(crate) heard_direct: bool,
 }
 
-/// One received block of a payload that spans several envelopes.
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct PendingBlock {
-    pub(crate) payload_id: [u8; 16],
-    pub(crate) index: u16,
-    pub(crate) count: u16,
-    pub(crate) chunk: SecretBytes,
-}
-
 /// One contact.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ContactRecord {
@@ -130,9 +121,10 @@ pub(crate) struct ContactRecord {
     pub(crate) peer_identity: Blob,
     /// The ratchet session's pickle.
     pub(crate) session: SecretBytes,
-    /// Blocks of payloads not yet complete (multi-block payloads), persisted with the
-    /// session they advanced so an acknowledged block is never lost.
-    pub(crate) pending_blocks: Vec<PendingBlock>,
+    /// The pickled [`crate::protocol::envelope::Reassembler`] holding blocks of payloads
+    /// not yet complete (multi-block payloads), persisted with the session they advanced
+    /// so an acknowledged block is never lost; `None` when nothing is pending.
+    pub(crate) reassembler: Option<SecretBytes>,
     pub(crate) verified: bool,
     /// This contact receives our duress alert.
     pub(crate) receives_alerts: bool,

@@ -374,7 +374,7 @@ impl Client {
             label: format!("new-{}", profile.next_label),
             peer_identity: responded.peer_identity.into(),
             session: responded.session,
-            pending_blocks: Vec::new(),
+            reassembler: None,
             verified: false,
             receives_alerts: false,
             alert_keys: Vec::new(),

@@ -3,20 +3,16 @@
 //! bytes so the rest of the façade never touches a protocol type.
 
 use super::payload::{MailboxAddress, Payload};
-use super::records::{ContactRecord, PendingBlock, SecretBytes};
+use super::records::{ContactRecord, SecretBytes};
 use super::{ClientError, Result};
 use crate::primitives::Secret;
 use crate::primitives::random::OsRng;
-use crate::protocol::envelope::{self, Block, EnvelopeError};
+use crate::protocol::envelope::{self, EnvelopeError, Reassembler};
 use crate::protocol::ratchet::Session;
 use zeroize::Zeroizing;
 
 mod handshake;
 pub(crate) use handshake::*;
-
-/// Most blocks kept per contact for incomplete payloads; past it the oldest incomplete
-/// payload is dropped.
-const MAX_PENDING_BLOCKS: usize = 512;
 
 pub(crate) fn load_session(key: &Secret<32>, bytes: &SecretBytes) -> Result<Session> {
     Session::unpickle(key, bytes.expose()).map_err(|_| ClientError::Storage)
@@ -97,87 +93,38 @@ pub(crate) struct NotOpened;
 /// Opens a standard envelope (or, for the bytes of an initial envelope's inner message,
 /// that message) with the contact's session. Returns the payload once all its blocks are
 /// in. On success the contact's session and pending blocks are updated (not saved).
+///
+/// Blocks wait in the protocol's [`Reassembler`], pickled beside the session. When it is
+/// full, the incomplete payload that started first is dropped to make room.
 pub(crate) fn open_message(
     key: &Secret<32>,
     contact: &mut ContactRecord,
     bytes: &[u8],
 ) -> std::result::Result<Option<Zeroizing<Vec<u8>>>, NotOpened> {
     let mut session = load_session(key, &contact.session).map_err(|_| NotOpened)?;
-    let block = if bytes.len() == envelope::ENVELOPE_SIZE {
-        envelope::open(&mut session, bytes)
-    } else {
-        envelope::open_message(&mut session, bytes)
-    }
-    .map_err(|_| NotOpened)?;
-    let saved = save_session(key, &session).map_err(|_| NotOpened)?;
-    let payload = reassemble(&mut contact.pending_blocks, block);
-    contact.session = saved;
-    Ok(payload)
-}
-
-fn reassemble(pending: &mut Vec<PendingBlock>, block: Block) -> Option<Zeroizing<Vec<u8>>> {
-    if block.count() == 1 {
-        return Some(Zeroizing::new(block.chunk().to_vec()));
-    }
-    let id = *block.payload_id();
-    let count = block.count();
-    if !pending
-        .iter()
-        .any(|p| p.payload_id == id && p.index == block.index())
-    {
-        pending.push(PendingBlock {
-            payload_id: id,
-            index: block.index(),
-            count,
-            chunk: SecretBytes::new(block.chunk().to_vec()),
-        });
-    }
-    while pending.len() > MAX_PENDING_BLOCKS {
-        let oldest = pending.first().map(|p| p.payload_id);
-        pending.retain(|p| Some(p.payload_id) != oldest);
-    }
-    let mut mine: Vec<&PendingBlock> = pending
-        .iter()
-        .filter(|p| p.payload_id == id && p.count == count)
-        .collect();
-    if mine.len() < usize::from(count) {
-        return None;
-    }
-    mine.sort_by_key(|p| p.index);
-    let mut payload = Zeroizing::new(Vec::new());
-    for (expected, part) in mine.iter().enumerate() {
-        if usize::from(part.index) != expected {
-            return None;
+    let mut reassembler = match &contact.reassembler {
+        Some(pickled) => Reassembler::unpickle(key, pickled.expose()).map_err(|_| NotOpened)?,
+        None => Reassembler::new(),
+    };
+    let payload = loop {
+        let opened = if bytes.len() == envelope::ENVELOPE_SIZE {
+            reassembler.open(&mut session, bytes)
+        } else {
+            reassembler.open_message(&mut session, bytes)
+        };
+        match opened {
+            Err(EnvelopeError::ReassemblyFull) if reassembler.discard_oldest() => {}
+            other => break other.map_err(|_| NotOpened)?,
         }
-        payload.extend_from_slice(part.chunk.expose());
-    }
-    pending.retain(|p| p.payload_id != id);
-    Some(payload)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn block_plaintext(id: u8, index: u16, count: u16, chunk: &[u8]) -> Vec<u8> {
-        let mut out = vec![id; 16];
-        out.extend_from_slice(&index.to_be_bytes());
-        out.extend_from_slice(&count.to_be_bytes());
-        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-        out.extend_from_slice(chunk);
-        out.resize(100, 0);
-        out
-    }
-
-    #[test]
-    fn blocks_reassemble_in_any_order_and_duplicates_are_ignored() {
-        let mut pending = Vec::new();
-        let b = |i, c: &[u8]| Block::decode(&block_plaintext(1, i, 3, c)).unwrap();
-        assert!(reassemble(&mut pending, b(2, b"cc")).is_none());
-        assert!(reassemble(&mut pending, b(0, b"aa")).is_none());
-        assert!(reassemble(&mut pending, b(0, b"aa")).is_none());
-        let whole = reassemble(&mut pending, b(1, b"bb")).unwrap();
-        assert_eq!(whole.as_slice(), b"aabbcc");
-        assert!(pending.is_empty());
-    }
+    };
+    let saved_session = save_session(key, &session).map_err(|_| NotOpened)?;
+    let saved_reassembler = if reassembler.pending_payloads() == 0 {
+        None
+    } else {
+        let pickled = reassembler.pickle(key, &mut OsRng).map_err(|_| NotOpened)?;
+        Some(SecretBytes::new(pickled))
+    };
+    contact.session = saved_session;
+    contact.reassembler = saved_reassembler;
+    Ok(payload)
 }
