@@ -55,6 +55,17 @@ pub enum ClientError {
     /// The invitation's bundle is gone from the relay (used up, expired or deleted).
     #[error("the invitation is no longer available on the relay")]
     InvitationUnavailable,
+    /// The invitation code was issued by this profile: a profile cannot become its own
+    /// contact. Give the code to the other person instead.
+    #[error("this invitation was made by this profile; give it to the other person instead")]
+    OwnInvitation,
+    /// This profile already accepted this invitation; the contact made then is `label`
+    /// (the local label, for the caller to show; the message itself never carries it).
+    #[error("this invitation was already accepted by this profile")]
+    AlreadyAccepted {
+        /// The local label of the contact made by the earlier accept.
+        label: String,
+    },
     /// The typed safety number does not match.
     #[error("safety number does not match")]
     SafetyNumberMismatch,

@@ -10,9 +10,12 @@
 use super::db::Tree;
 use super::payload::{MailboxAddress, Payload};
 use super::proto::{self, InvitationFields};
-use super::records::{ContactRecord, InvitationRecord, PendingInitial, SecretBytes};
+use super::records::{
+    AcceptedTag, ContactRecord, InvitationRecord, PendingInitial, PrekeySchedule, SecretBytes,
+};
 use super::{
-    Client, ClientError, ContactSummary, InvitationKind, InvitationSummary, Result, check_label,
+    Client, ClientError, ContactSummary, IdentityChoice, InvitationKind, InvitationSummary, Result,
+    check_label, coarse,
 };
 use crate::primitives::Secret;
 use crate::primitives::random::{self, OsRng};
@@ -23,25 +26,53 @@ use corridor_wire::b64::Bytes;
 const ONE_TIME_PREKEYS_SINGLE: usize = 4;
 /// One-time prekeys published with a standing invitation; past them, the signed
 /// last-resort prekey answers.
-const ONE_TIME_PREKEYS_STANDING: usize = 20;
+pub(crate) const ONE_TIME_PREKEYS_STANDING: usize = 20;
+/// Domain label of an [`AcceptedTag`].
+const ACCEPTED_TAG_LABEL: &[u8] = b"Corridor_v1_accepted_invitation";
 /// The longest an invitation may stay valid: 90 days.
 pub const MAX_INVITATION_SECS: u64 = 90 * 24 * 3600;
 
+fn accepted_tag(salt: &[u8; 16], bundle_id: &corridor_wire::api::BundleId) -> [u8; 32] {
+    crate::primitives::kdf::sha256(&[ACCEPTED_TAG_LABEL, salt, &bundle_id.0].concat())
+}
+
 impl Client {
-    /// Creates an invitation and returns its code (short text for a QR code or to read
-    /// aloud). It is valid for `expires_in_secs` seconds (at most 90 days).
-    ///
-    /// A fresh intake mailbox and a fresh prekey bundle are created on the profile's first
-    /// relay for every invitation, so two invitations cannot be linked by the relay through
-    /// a shared mailbox or prekey.
+    /// Creates an invitation under an identity made for it alone
+    /// ([`IdentityChoice::Fresh`]); see [`Client::create_invitation_as`].
     ///
     /// # Errors
-    /// [`ClientError::RelayUnreachable`] / [`ClientError::RelayRefused`] (nothing is kept),
-    /// [`ClientError::NoRelay`], [`ClientError::Storage`], [`ClientError::Crypto`].
+    /// As [`Client::create_invitation_as`].
     pub async fn create_invitation(
         &self,
         kind: InvitationKind,
         expires_in_secs: u64,
+    ) -> Result<String> {
+        self.create_invitation_as(kind, expires_in_secs, &IdentityChoice::Fresh)
+            .await
+    }
+
+    /// Creates an invitation and returns its code (short text for a QR code or to read
+    /// aloud). It is valid for `expires_in_secs` seconds (at most 90 days).
+    ///
+    /// The invitation's bundle is signed by `identity`: with [`IdentityChoice::Fresh`] an
+    /// identity made for this invitation alone, which every contact made through it then
+    /// sees (one person for a one-time code; everyone who uses a standing code). A fresh
+    /// intake mailbox and a fresh prekey bundle are created on the profile's first relay
+    /// for every invitation, so two invitations cannot be linked by the relay through a
+    /// shared mailbox or prekey, nor by their holders through a shared key.
+    ///
+    /// A standing invitation's prekeys rotate, and its one-time prekeys are refilled, on
+    /// the schedule `docs/library.md` describes, during [`Client::sync`].
+    ///
+    /// # Errors
+    /// [`ClientError::RelayUnreachable`] / [`ClientError::RelayRefused`] (nothing is kept),
+    /// [`ClientError::NoRelay`], [`ClientError::InvalidLabel`] (a bad identity name),
+    /// [`ClientError::Storage`], [`ClientError::Crypto`].
+    pub async fn create_invitation_as(
+        &self,
+        kind: InvitationKind,
+        expires_in_secs: u64,
+        identity: &IdentityChoice,
     ) -> Result<String> {
         let _op = self.op.lock().await;
         let profile = self.profile()?;
@@ -50,12 +81,17 @@ impl Client {
             InvitationKind::OneTime => (false, None, ONE_TIME_PREKEYS_SINGLE),
             InvitationKind::Standing { max_uses } => (true, max_uses, ONE_TIME_PREKEYS_STANDING),
         };
-        let keys = self.keys()?;
+        let (identity_pickle, identity_name) = self.relationship_identity(identity)?;
+        let keys = self.keys_of(&identity_pickle)?;
         let bundle_id = Bytes(random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?);
         let bundle_auth = Secret::<32>::random(&mut OsRng).map_err(|_| ClientError::Crypto)?;
         let bundle_auth_seed = SecretBytes::new(bundle_auth.expose().to_vec());
         let (seal_secret, seal_key) = proto::new_seal_key()?;
-        let (bundle, prekeys) = proto::new_prekeys(&keys, one_time, &seal_key, &bundle_id)?;
+        let proto::Prekeys {
+            bundle,
+            pickle: prekeys,
+            one_time: one_time_ids,
+        } = proto::new_prekeys(&keys, one_time, &seal_key, &bundle_id)?;
 
         let intake = self.net.create_mailbox(&relay).await?;
         if let Err(e) = self
@@ -79,8 +115,17 @@ impl Client {
             standing,
         };
         let code = proto::encode_invitation(&fields)?;
+        let schedule = standing.then(|| PrekeySchedule {
+            rotated_at: self.now(),
+            previous_until: None,
+            live: one_time_ids,
+            stale: Vec::new(),
+            unpublished: false,
+        });
         let record = InvitationRecord {
             id: self.db.next_seq()?,
+            identity: identity_pickle,
+            identity_name,
             standing,
             max_uses,
             uses: 0,
@@ -93,6 +138,7 @@ impl Client {
             seal_secret,
             prekeys,
             responders: Vec::new(),
+            schedule,
         };
         let _guard = self.lock()?;
         self.db
@@ -100,24 +146,44 @@ impl Client {
         Ok(code)
     }
 
-    /// Accepts an invitation code, naming the new contact `label` (kept on this device
-    /// only). The contact is usable at once: messages sent before the inviter's first
-    /// reply go to the invitation's intake mailbox.
+    /// Accepts an invitation code under an identity made for this relationship alone
+    /// ([`IdentityChoice::Fresh`]); see [`Client::accept_invitation_as`].
     ///
     /// # Errors
-    /// [`ClientError::InvalidInvitation`], [`ClientError::InvitationExpired`],
+    /// As [`Client::accept_invitation_as`].
+    pub async fn accept_invitation(&self, code: &str, label: &str) -> Result<ContactSummary> {
+        self.accept_invitation_as(code, label, &IdentityChoice::Fresh)
+            .await
+    }
+
+    /// Accepts an invitation code, naming the new contact `label` (kept on this device
+    /// only), and shows the inviter `identity` (by default one made for this relationship
+    /// alone, so nothing links this contact to any other). The contact is usable at once:
+    /// messages sent before the inviter's first reply go to the invitation's intake
+    /// mailbox, and [`ContactSummary::awaiting_reply_since`] says how long that has been.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidInvitation`], [`ClientError::OwnInvitation`] (this profile
+    /// made the code), [`ClientError::AlreadyAccepted`] (this profile accepted it before;
+    /// nothing changes), [`ClientError::InvitationExpired`],
     /// [`ClientError::InvitationUnavailable`] (used up or deleted),
     /// [`ClientError::BundleMismatch`] (the relay handed out keys that are not the
     /// inviter's: an attack), [`ClientError::RelayUnreachable`], [`ClientError::InvalidLabel`],
     /// [`ClientError::LabelTaken`], [`ClientError::Storage`].
-    pub async fn accept_invitation(&self, code: &str, label: &str) -> Result<ContactSummary> {
+    pub async fn accept_invitation_as(
+        &self,
+        code: &str,
+        label: &str,
+        identity: &IdentityChoice,
+    ) -> Result<ContactSummary> {
         check_label(label)?;
         let fields = proto::decode_invitation(code)?;
+        let _op = self.op.lock().await;
+        self.check_not_own_or_accepted(&fields)?;
         if fields.expires_at <= self.now() {
             return Err(ClientError::InvitationExpired);
         }
         super::net::check_url(&fields.relay)?;
-        let _op = self.op.lock().await;
         if self.contact_by_label(label).is_ok() {
             return Err(ClientError::LabelTaken);
         }
@@ -134,8 +200,9 @@ impl Client {
             }
             Err(e) => return Err(e.into()),
         };
+        let (identity_pickle, identity_name) = self.relationship_identity(identity)?;
         let initiated = proto::initiate(
-            &self.keys()?,
+            &self.keys_of(&identity_pickle)?,
             &fetched,
             &fields.fingerprint,
             &fields.seal_key,
@@ -143,9 +210,17 @@ impl Client {
         )?;
         let reply = self.net.create_mailbox(&my_relay).await?;
         let reply_address = reply.address();
+        let salt: [u8; 16] = random::array(&mut OsRng).map_err(|_| ClientError::Crypto)?;
         let mut contact = ContactRecord {
             id: self.db.next_seq()?,
             label: label.to_owned(),
+            identity: identity_pickle,
+            identity_name,
+            awaiting_reply_since: Some(coarse(self.now())),
+            accepted: Some(AcceptedTag {
+                salt,
+                tag: accepted_tag(&salt, &fields.bundle_id),
+            }),
             peer_identity: initiated.peer_identity.into(),
             session: initiated.session,
             reassembler: None,
@@ -183,6 +258,37 @@ impl Client {
         Ok(Self::summary(&contact))
     }
 
+    /// Refuses a code this profile made ([`ClientError::OwnInvitation`]: one of its open
+    /// invitations, or signed by one of its named identities) or already accepted
+    /// ([`ClientError::AlreadyAccepted`]).
+    fn check_not_own_or_accepted(&self, fields: &proto::InvitationFields) -> Result<()> {
+        for (_, invitation) in self.db.all::<InvitationRecord>(Tree::Invitations)? {
+            let same_bundle = invitation.bundle_id == fields.bundle_id;
+            let same_identity =
+                proto::fingerprint_of(&self.keys_of(&invitation.identity)?) == fields.fingerprint;
+            if same_bundle || same_identity {
+                return Err(ClientError::OwnInvitation);
+            }
+        }
+        for named in self.named_identity_records()? {
+            if proto::fingerprint_of(&self.keys_of(&named.identity)?) == fields.fingerprint {
+                return Err(ClientError::OwnInvitation);
+            }
+        }
+        for contact in self.all_contacts()? {
+            let Some(accepted) = &contact.accepted else {
+                continue;
+            };
+            let tag = accepted_tag(&accepted.salt, &fields.bundle_id);
+            if bool::from(subtle::ConstantTimeEq::ct_eq(&tag[..], &accepted.tag[..])) {
+                return Err(ClientError::AlreadyAccepted {
+                    label: contact.label.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The invitations this profile issued that are still open, oldest first.
     ///
     /// # Errors
@@ -204,6 +310,8 @@ impl Client {
                 uses: i.uses,
                 expires_at: i.expires_at,
                 used_up: i.exhausted(),
+                identity: i.identity_name.clone(),
+                prekeys_rotated_at: i.schedule.as_ref().map(|s| s.rotated_at),
             })
             .collect())
     }
@@ -247,5 +355,152 @@ impl Client {
         }
         let _guard = self.lock()?;
         self.db.remove(Tree::Invitations, &key)
+    }
+}
+
+/// A standing invitation's signed, last-resort and ML-KEM prekeys are replaced this long
+/// after the last replacement (at the first `sync` after that): 7 days.
+pub const PREKEY_ROTATION_SECS: u64 = 7 * 24 * 3600;
+/// Replaced prekeys (and one-time prekeys no longer published) are kept this long, so an
+/// initiator that fetched the older bundle still gets an answer: 7 days, so the replaced
+/// prekeys live until the next rotation.
+pub const PREKEY_OVERLAP_SECS: u64 = 7 * 24 * 3600;
+/// A standing invitation gets a fresh pool of one-time prekeys when fewer than this many
+/// of the published ones are left unused.
+pub const ONE_TIME_REFILL_BELOW: usize = 5;
+
+impl Client {
+    /// The prekey schedule of every open standing invitation (run by `sync` after the
+    /// intake mailboxes were drained, so every envelope already waiting is answered with
+    /// the prekeys it was made for): forget what outlived the overlap, rotate when due,
+    /// refill one-time prekeys when low, publish. The new prekeys are persisted before
+    /// the bundle that names them is published; a failed publication is retried on the
+    /// next sync.
+    pub(crate) async fn maintain_standing_invitations(
+        &self,
+        unreachable: &mut std::collections::HashSet<String>,
+    ) -> Result<()> {
+        let now = self.now();
+        let open: Vec<u64> = self
+            .db
+            .all::<InvitationRecord>(Tree::Invitations)?
+            .into_iter()
+            .filter(|(_, i)| i.schedule.is_some() && i.bundle_live)
+            .filter(|(_, i)| i.expires_at > now && !i.exhausted())
+            .map(|(_, i)| i.id)
+            .collect();
+        for id in open {
+            let key = id.to_be_bytes();
+            let publication = {
+                let _guard = self.lock()?;
+                let Some(mut invitation) =
+                    self.db.get::<InvitationRecord>(Tree::Invitations, &key)?
+                else {
+                    continue;
+                };
+                if !self.advance_schedule(&mut invitation, now)? {
+                    continue;
+                }
+                self.db.put(Tree::Invitations, &key, &invitation, None)?;
+                invitation
+            };
+            if unreachable.contains(&publication.bundle_relay) {
+                continue;
+            }
+            let Some(schedule) = &publication.schedule else {
+                continue;
+            };
+            let hidden: Vec<u32> = schedule.stale.iter().map(|(id, _)| *id).collect();
+            let built = proto::republish(
+                &self.keys_of(&publication.identity)?,
+                &publication.prekeys,
+                false,
+                0,
+                &hidden,
+                &publication.seal_secret,
+                &publication.bundle_id,
+            )?;
+            match self
+                .net
+                .publish_bundle(
+                    &publication.bundle_relay,
+                    &publication.bundle_id,
+                    &publication.bundle_auth_seed,
+                    &built.bundle,
+                )
+                .await
+            {
+                Ok(()) => {
+                    let _guard = self.lock()?;
+                    if let Some(mut fresh) =
+                        self.db.get::<InvitationRecord>(Tree::Invitations, &key)?
+                    {
+                        if let Some(schedule) = fresh.schedule.as_mut() {
+                            schedule.unpublished = false;
+                        }
+                        self.db.put(Tree::Invitations, &key, &fresh, None)?;
+                    }
+                }
+                Err(e) => {
+                    if e.is_transient() {
+                        unreachable.insert(publication.bundle_relay.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the schedule to one standing invitation's local prekeys. Returns whether
+    /// the relay needs the bundle published again.
+    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<bool> {
+        let Some(mut schedule) = invitation.schedule.clone() else {
+            return Ok(false);
+        };
+        let keys = self.keys_of(&invitation.identity)?;
+        let expired: Vec<u32> = schedule
+            .stale
+            .iter()
+            .filter(|(_, until)| *until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        let previous_over = schedule.previous_until.is_some_and(|t| t <= now);
+        if !expired.is_empty() || previous_over {
+            invitation.prekeys =
+                proto::forget_prekeys(&keys, &invitation.prekeys, &expired, previous_over)?;
+            schedule.stale.retain(|(_, until)| *until > now);
+            if previous_over {
+                schedule.previous_until = None;
+            }
+        }
+        let rotate = now >= schedule.rotated_at.saturating_add(PREKEY_ROTATION_SECS);
+        let low = schedule.live.len() < ONE_TIME_REFILL_BELOW;
+        if rotate || low {
+            let mut hidden: Vec<u32> = schedule.stale.iter().map(|(id, _)| *id).collect();
+            hidden.extend_from_slice(&schedule.live);
+            let built = proto::republish(
+                &keys,
+                &invitation.prekeys,
+                rotate,
+                ONE_TIME_PREKEYS_STANDING,
+                &hidden,
+                &invitation.seal_secret,
+                &invitation.bundle_id,
+            )?;
+            invitation.prekeys = built.pickle;
+            let until = now.saturating_add(PREKEY_OVERLAP_SECS);
+            schedule
+                .stale
+                .extend(schedule.live.iter().map(|id| (*id, until)));
+            schedule.live = built.one_time;
+            if rotate {
+                schedule.rotated_at = now;
+                schedule.previous_until = Some(until);
+            }
+            schedule.unpublished = true;
+        }
+        let publish = schedule.unpublished;
+        invitation.schedule = Some(schedule);
+        Ok(publish)
     }
 }

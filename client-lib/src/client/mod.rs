@@ -33,18 +33,21 @@ mod types;
 
 pub use crate::store::Passphrase;
 pub use error::{ClientError, Result};
-pub use invite::MAX_INVITATION_SECS;
+pub use invite::{
+    MAX_INVITATION_SECS, ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS,
+};
 pub use types::{
-    Clock, ContactSummary, CreateOptions, Direction, Event, InvitationKind, InvitationSummary,
-    KdfChoice, ManualClock, MessageKind, MessageView, OpenOptions, SafetyNumberView, SendOutcome,
-    SyncReport, SystemClock, Whoami,
+    Clock, ContactSummary, CreateOptions, Direction, Event, IdentityChoice, IdentityView,
+    InvitationKind, InvitationSummary, KdfChoice, ManualClock, MessageKind, MessageView,
+    OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock, Whoami,
 };
 
 use db::{Db, Tree};
 use net::Net;
 use payload::Payload;
 use records::{
-    ContactRecord, MessageRecord, OutboxItem, ProfileRecord, StoredDirection, StoredKind,
+    ContactRecord, MessageRecord, NamedIdentityRecord, OutboxItem, ProfileRecord, SecretBytes,
+    StoredDirection, StoredKind,
 };
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -80,6 +83,13 @@ impl std::fmt::Debug for Client {
 /// Rounds a Unix time down to the minute: the only precision stored or sent.
 pub(crate) fn coarse(t: u64) -> u64 {
     t - t % 60
+}
+
+/// Named identities live in [`Tree::Meta`] under this prefix and their name.
+const NAMED_IDENTITY_PREFIX: &[u8] = b"identity/";
+
+fn named_identity_key(name: &str) -> Vec<u8> {
+    [NAMED_IDENTITY_PREFIX, name.as_bytes()].concat()
 }
 
 fn check_label(label: &str) -> Result<()> {
@@ -209,6 +219,68 @@ impl Client {
         proto::Keys::load(&profile.identity, &profile.pickle_key)
     }
 
+    /// The keys of one relationship's identity (a contact's or an invitation's pickle).
+    pub(crate) fn keys_of(&self, identity: &SecretBytes) -> Result<proto::Keys> {
+        let profile = self.profile()?;
+        proto::Keys::load(identity, &profile.pickle_key)
+    }
+
+    /// The identity a new relationship uses, as (pickle, name): a fresh one, or the named
+    /// one (created and persisted on its first use).
+    pub(crate) fn relationship_identity(
+        &self,
+        choice: &IdentityChoice,
+    ) -> Result<(SecretBytes, Option<String>)> {
+        let profile = self.profile()?;
+        match choice {
+            IdentityChoice::Fresh => {
+                Ok((proto::new_relationship_identity(&profile.pickle_key)?, None))
+            }
+            IdentityChoice::Named(name) => {
+                check_label(name)?;
+                let _guard = self.lock()?;
+                let key = named_identity_key(name);
+                if let Some(existing) = self.db.get::<NamedIdentityRecord>(Tree::Meta, &key)? {
+                    return Ok((existing.identity, Some(name.clone())));
+                }
+                let record = NamedIdentityRecord {
+                    name: name.clone(),
+                    identity: proto::new_relationship_identity(&profile.pickle_key)?,
+                    created_at: coarse(self.now()),
+                };
+                self.db.put(Tree::Meta, &key, &record, None)?;
+                Ok((record.identity.clone(), Some(name.clone())))
+            }
+        }
+    }
+
+    fn named_identity_records(&self) -> Result<Vec<NamedIdentityRecord>> {
+        Ok(self
+            .db
+            .all::<serde_json::Value>(Tree::Meta)?
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(NAMED_IDENTITY_PREFIX))
+            .filter_map(|(_, value)| serde_json::from_value::<NamedIdentityRecord>(value).ok())
+            .collect())
+    }
+
+    /// The named stable identities this profile holds (see [`IdentityChoice::Named`]),
+    /// sorted by name.
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`].
+    pub fn identities(&self) -> Result<Vec<IdentityView>> {
+        let mut out = Vec::new();
+        for record in self.named_identity_records()? {
+            out.push(IdentityView {
+                fingerprint: proto::fingerprint(&self.keys_of(&record.identity)?),
+                name: record.name,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
     /// The key sessions and prekeys are pickled under.
     pub(crate) fn pickle_key(&self) -> Result<crate::primitives::Secret<32>> {
         let profile = self.profile()?;
@@ -221,15 +293,24 @@ impl Client {
         let _ = self.events.send(event);
     }
 
-    /// The profile's name, identity fingerprint and relays.
+    /// The profile's name, local fingerprint, named identities and relays. See
+    /// [`Whoami`] for what the fingerprint is now that every relationship has its own
+    /// identity.
     ///
     /// # Errors
     /// [`ClientError::Storage`].
     pub fn whoami(&self) -> Result<Whoami> {
         let profile = self.profile()?;
+        let fresh_identities = self
+            .all_contacts()?
+            .iter()
+            .filter(|c| c.identity_name.is_none())
+            .count();
         Ok(Whoami {
             name: profile.name.clone(),
             fingerprint: proto::fingerprint(&self.keys()?),
+            identities: self.identities()?,
+            fresh_identities,
             relays: profile.relays.clone(),
         })
     }
@@ -279,6 +360,8 @@ impl Client {
                 .last()
                 .map(|m| m.relay.clone())
                 .unwrap_or_default(),
+            awaiting_reply_since: contact.awaiting_reply_since,
+            identity: contact.identity_name.clone(),
         }
     }
 
@@ -334,11 +417,15 @@ impl Client {
     /// The safety number shared with a contact. Compare it with the contact in person or
     /// over a trusted channel, then call [`Client::confirm_verified`].
     ///
+    /// It is computed from the two identities of this relationship alone (ours for this
+    /// contact and theirs), so it differs for every contact, even for two contacts of the
+    /// same named identity.
+    ///
     /// # Errors
     /// [`ClientError::UnknownContact`], [`ClientError::Storage`], [`ClientError::Crypto`].
     pub fn safety_number(&self, contact: &str) -> Result<SafetyNumberView> {
-        let keys = self.keys()?;
         let contact = self.contact_by_label(contact)?;
+        let keys = self.keys_of(&contact.identity)?;
         proto::safety_number(&keys, contact.peer_identity.as_bytes())
     }
 

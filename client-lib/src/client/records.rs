@@ -112,11 +112,30 @@ pub(crate) struct Origin {
     pub(crate) heard_direct: bool,
 }
 
+/// A salted hash naming an invitation this profile accepted, so accepting it again is
+/// refused ([`super::ClientError::AlreadyAccepted`]) without keeping the invitation's bundle
+/// id: two profiles that accepted one standing code hold unrelated tags.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AcceptedTag {
+    pub(crate) salt: [u8; 16],
+    pub(crate) tag: [u8; 32],
+}
+
 /// One contact.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ContactRecord {
     pub(crate) id: u64,
     pub(crate) label: String,
+    /// The identity this profile uses with this contact alone (its pickle): made fresh for
+    /// the relationship, or a copy of a named identity (see `identity_name`).
+    pub(crate) identity: SecretBytes,
+    /// The named identity used with this contact, if the caller asked for one.
+    pub(crate) identity_name: Option<String>,
+    /// We accepted the contact's invitation at this (coarse) time and nothing has arrived
+    /// from the contact since.
+    pub(crate) awaiting_reply_since: Option<u64>,
+    /// The invitation accepted to make this contact (initiator side only).
+    pub(crate) accepted: Option<AcceptedTag>,
     /// The contact's encoded public identity.
     pub(crate) peer_identity: Blob,
     /// The ratchet session's pickle.
@@ -145,10 +164,33 @@ impl ContactRecord {
     }
 }
 
+/// The prekey schedule of a standing invitation (see `docs/library.md`, "Standing
+/// invitations: the prekey schedule").
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct PrekeySchedule {
+    /// When the signed, last-resort and ML-KEM prekeys were last replaced (or created).
+    pub(crate) rotated_at: u64,
+    /// The prekeys replaced at `rotated_at` are kept until then, for initiators that
+    /// fetched the older bundle.
+    pub(crate) previous_until: Option<u64>,
+    /// One-time prekey ids in the bundle last published and not used by a handshake yet.
+    pub(crate) live: Vec<u32>,
+    /// One-time prekeys from an older publication (maybe handed out to an initiator whose
+    /// first message has not arrived): kept, unpublished, until the time given.
+    pub(crate) stale: Vec<(u32, u64)>,
+    /// The local prekeys changed but the relay still holds an older bundle: publish again.
+    pub(crate) unpublished: bool,
+}
+
 /// An invitation this profile issued.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct InvitationRecord {
     pub(crate) id: u64,
+    /// The identity the invitation's bundle is signed by (its pickle); every contact made
+    /// through the invitation uses it. Fresh for the invitation unless `identity_name`.
+    pub(crate) identity: SecretBytes,
+    /// The named identity used, if the caller asked for one.
+    pub(crate) identity_name: Option<String>,
     pub(crate) standing: bool,
     pub(crate) max_uses: Option<u32>,
     pub(crate) uses: u32,
@@ -165,6 +207,8 @@ pub(crate) struct InvitationRecord {
     pub(crate) prekeys: SecretBytes,
     /// Contacts made through this invitation, by handshake ephemeral key.
     pub(crate) responders: Vec<([u8; 32], u64)>,
+    /// Standing invitations only: when prekeys rotate and one-time prekeys are refilled.
+    pub(crate) schedule: Option<PrekeySchedule>,
 }
 
 impl InvitationRecord {
@@ -175,6 +219,16 @@ impl InvitationRecord {
         }
         self.max_uses.is_some_and(|max| self.uses >= max)
     }
+}
+
+/// A stable identity the caller named ([`super::IdentityChoice::Named`]), kept in
+/// [`super::db::Tree::Meta`] under `identity/` + its name.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct NamedIdentityRecord {
+    pub(crate) name: String,
+    /// The identity's pickle.
+    pub(crate) identity: SecretBytes,
+    pub(crate) created_at: u64,
 }
 
 /// One envelope waiting to be deposited.

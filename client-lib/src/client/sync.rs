@@ -42,6 +42,8 @@ enum Source {
 enum Outcome {
     Handled,
     Rejected,
+    /// A first contact through a used-up invitation: refused, counted on its own.
+    RefusedReused,
 }
 
 impl Client {
@@ -132,6 +134,7 @@ impl Client {
         }
 
         self.give_new_contacts_a_mailbox(&mut unreachable).await?;
+        self.maintain_standing_invitations(&mut unreachable).await?;
         self.close_used_invitations(&mut unreachable).await?;
         self.retire_mailboxes(&mut report, &mut unreachable).await?;
 
@@ -232,6 +235,9 @@ impl Client {
                 match self.process(source, &message.envelope[..], report)? {
                     Outcome::Handled => {}
                     Outcome::Rejected => report.rejected += 1,
+                    Outcome::RefusedReused => {
+                        report.refused_reused = report.refused_reused.saturating_add(1);
+                    }
                 }
                 seqs.push(message.seq);
             }
@@ -285,6 +291,8 @@ impl Client {
                 if let Some(origin) = contact.origin.as_mut() {
                     origin.heard_direct = true;
                 }
+                // Something arrived from the contact: it is no longer awaited.
+                contact.awaiting_reply_since = None;
                 if let Some(index) = index {
                     // The peer writes to this mailbox now: older ones can go.
                     for older in contact.incoming.iter_mut().take(index) {
@@ -361,17 +369,29 @@ impl Client {
             self.save_contact(&contact)?;
             return Ok(Outcome::Handled);
         }
-        if invitation.exhausted() || invitation.expires_at <= self.now() {
+        if invitation.expires_at <= self.now() {
             return Ok(Outcome::Rejected);
         }
+        if invitation.exhausted() {
+            // Only a holder of the code can seal to the intake: this is a second person
+            // who got a used-up code. They get no answer; say so.
+            events.push(Event::InvitationReused {
+                invitation: invitation.id,
+            });
+            return Ok(Outcome::RefusedReused);
+        }
         let mut profile = self.profile()?;
-        let keys = self.keys()?;
+        let keys = self.keys_of(&invitation.identity)?;
         let Ok(responded) = proto::respond(&keys, &invitation.prekeys, &initial) else {
             return Ok(Outcome::Rejected);
         };
         let mut contact = ContactRecord {
             id: self.db.next_seq()?,
             label: format!("new-{}", profile.next_label),
+            identity: invitation.identity.clone(),
+            identity_name: invitation.identity_name.clone(),
+            awaiting_reply_since: None,
+            accepted: None,
             peer_identity: responded.peer_identity.into(),
             session: responded.session,
             reassembler: None,
@@ -407,6 +427,10 @@ impl Client {
         self.save_contact(&contact)?;
         invitation.uses = invitation.uses.saturating_add(1);
         invitation.prekeys = responded.prekeys;
+        if let (Some(schedule), Some(used)) = (invitation.schedule.as_mut(), responded.one_time) {
+            schedule.live.retain(|id| *id != used);
+            schedule.stale.retain(|(id, _)| *id != used);
+        }
         invitation.responders.push((initial.ephemeral, contact.id));
         self.db.put(Tree::Invitations, &key, &invitation, None)?;
         self.db

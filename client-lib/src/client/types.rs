@@ -18,6 +18,31 @@ pub enum InvitationKind {
     },
 }
 
+/// Which identity a new relationship (an invitation made or accepted) uses.
+///
+/// The default, [`IdentityChoice::Fresh`], makes an identity for that relationship alone,
+/// so two people this profile talks to never see a common key. A named identity is a
+/// stable one (an organization identity, the key on a roster): every relationship made
+/// with the same name shows the same key, and so links them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum IdentityChoice {
+    /// A new identity, made for this relationship alone and used for nothing else.
+    #[default]
+    Fresh,
+    /// The stable identity stored under this name, created on its first use. Names follow
+    /// the rules of contact labels.
+    Named(String),
+}
+
+/// A named identity this profile holds (see [`IdentityChoice::Named`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityView {
+    /// The name it was created under (local only).
+    pub name: String,
+    /// Its fingerprint in display form: what peers of every relationship made with it see.
+    pub fingerprint: String,
+}
+
 /// How expensive the passphrase derivation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KdfChoice {
@@ -126,12 +151,23 @@ impl fmt::Debug for OpenOptions {
 }
 
 /// Who this profile is.
+///
+/// Every relationship uses an identity of its own (see [`IdentityChoice`]), so no single
+/// key stands for the profile towards others: what a contact sees is in
+/// [`Client::safety_number`](super::Client::safety_number), and the stable identities are
+/// in `identities`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Whoami {
     /// The profile's display name (local only).
     pub name: String,
-    /// The identity fingerprint in its display form.
+    /// The fingerprint of the profile's local identity, in display form. It tells this
+    /// profile apart from another one on the same machine; no peer ever sees it, because
+    /// no relationship uses it.
     pub fingerprint: String,
+    /// The named stable identities, sorted by name (empty unless the caller made some).
+    pub identities: Vec<IdentityView>,
+    /// How many contacts use an identity made for them alone.
+    pub fresh_identities: usize,
     /// The configured relay URLs.
     pub relays: Vec<String>,
 }
@@ -152,6 +188,13 @@ pub struct ContactSummary {
     pub timer: Option<u64>,
     /// The relay that holds this profile's mailbox for the contact.
     pub relay: String,
+    /// We accepted this contact's invitation at this time (Unix seconds, to the minute) and
+    /// nothing has arrived from them since. `None` once anything arrived, and for contacts
+    /// that came through our own invitations. A value days old usually means the code had
+    /// already been used by someone else: ask the contact for a new one.
+    pub awaiting_reply_since: Option<u64>,
+    /// The named identity this relationship uses, or `None` for one made for it alone.
+    pub identity: Option<String>,
 }
 
 /// One invitation this profile issued and still holds.
@@ -168,6 +211,11 @@ pub struct InvitationSummary {
     /// No one else may use it (used up); it lingers only until the people who used it
     /// write to their own mailboxes.
     pub used_up: bool,
+    /// The named identity the invitation shows, or `None` for one made for it alone.
+    pub identity: Option<String>,
+    /// Standing invitations: when the signed, last-resort and ML-KEM prekeys were last
+    /// replaced (Unix seconds). `None` for one-time invitations, which never rotate.
+    pub prekeys_rotated_at: Option<u64>,
 }
 
 /// A safety number for one contact.
@@ -227,6 +275,11 @@ pub struct SyncReport {
     pub rejected: usize,
     /// How many relays could not be reached during this sync.
     pub unreachable_relays: usize,
+    /// First-contact envelopes refused because their invitation was already used up (a
+    /// one-time code that a second person also accepted, or a standing code past its
+    /// `max_uses`). That person's contact never hears back; each one also raises
+    /// [`Event::InvitationReused`]. Not counted in `rejected`.
+    pub refused_reused: u32,
 }
 
 impl SyncReport {
@@ -313,6 +366,13 @@ pub enum Event {
     MailboxRotated {
         /// The contact's label.
         contact: String,
+    },
+    /// Someone sent a first message through an invitation that was already used up (a
+    /// one-time code given to, or copied by, a second person). It was refused; they get no
+    /// answer. One event per refused envelope.
+    InvitationReused {
+        /// The invitation's local id (as in [`InvitationSummary::id`]).
+        invitation: u64,
     },
     /// A contact changed the disappearing-message timer.
     TimerChanged {

@@ -8,7 +8,7 @@ use super::{NotOpened, save_session};
 use crate::primitives::Secret;
 use crate::primitives::random::OsRng;
 use crate::primitives::x25519::{X25519Public, X25519Secret};
-use crate::protocol::bundle::{BundleKey, PrekeySet, VerifiedBundle};
+use crate::protocol::bundle::{BundleKey, PrekeyRef, PrekeySet, VerifiedBundle};
 use crate::protocol::handshake::{self, InitialHeader};
 use crate::protocol::identity::{self, Identity, PublicIdentity};
 use crate::protocol::invitation::{Invitation, InvitationKind};
@@ -51,6 +51,17 @@ pub(crate) fn new_identity() -> Result<(SecretBytes, SecretBytes)> {
     ))
 }
 
+/// A fresh identity for one relationship, pickled under the profile's pickle key.
+pub(crate) fn new_relationship_identity(pickle_key: &SecretBytes) -> Result<SecretBytes> {
+    let pickle_key =
+        Secret::<32>::try_from_slice(pickle_key.expose()).map_err(|_| ClientError::Storage)?;
+    let identity = Identity::generate(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+    identity
+        .pickle(&pickle_key, &mut OsRng)
+        .map(SecretBytes::new)
+        .map_err(|_| ClientError::Crypto)
+}
+
 pub(crate) use crate::protocol::identity::Fingerprint;
 
 /// The fingerprint in its display form.
@@ -78,15 +89,26 @@ fn bundle_key(seal_key: &[u8; 32], bundle_id: &corridor_wire::api::BundleId) -> 
         .map_err(|_| ClientError::Crypto)
 }
 
-/// Fresh prekeys for one invitation: the bundle to publish (encrypted under the key
-/// derived from the invitation's seal key and bundle id) and the secrets' pickle.
+/// Prekeys to publish: the bundle (encrypted under the key derived from the invitation's
+/// seal key and bundle id), the secrets' pickle, and the ids of the one-time prekeys the
+/// bundle carries.
+pub(crate) struct Prekeys {
+    pub(crate) bundle: Bundle,
+    pub(crate) pickle: SecretBytes,
+    pub(crate) one_time: Vec<u32>,
+}
+
+/// Fresh prekeys for one invitation.
 pub(crate) fn new_prekeys(
     keys: &Keys,
     one_time: usize,
     seal_key: &[u8; 32],
     bundle_id: &corridor_wire::api::BundleId,
-) -> Result<(Bundle, SecretBytes)> {
-    let set = PrekeySet::generate(one_time, &mut OsRng).map_err(|_| ClientError::Crypto)?;
+) -> Result<Prekeys> {
+    let mut set = PrekeySet::generate(0, &mut OsRng).map_err(|_| ClientError::Crypto)?;
+    let ids = set
+        .add_one_time(one_time, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
     let bundle = set
         .bundle(
             &keys.identity,
@@ -97,7 +119,82 @@ pub(crate) fn new_prekeys(
     let pickled = set
         .pickle(&keys.pickle_key, &mut OsRng)
         .map_err(|_| ClientError::Crypto)?;
-    Ok((bundle, SecretBytes::new(pickled)))
+    Ok(Prekeys {
+        bundle,
+        pickle: SecretBytes::new(pickled),
+        one_time: ids,
+    })
+}
+
+/// A standing invitation's next publication: optionally rotates the signed and ML-KEM
+/// prekeys (the replaced pair stays for handshakes begun against the older bundle), adds
+/// `fresh` one-time prekeys, and builds a bundle that carries only those: the one-time
+/// prekeys in `unpublish` stay in the local set (an initiator may hold one already) but
+/// are never handed out again.
+pub(crate) fn republish(
+    keys: &Keys,
+    prekeys: &SecretBytes,
+    rotate: bool,
+    fresh: usize,
+    unpublish: &[u32],
+    seal_secret: &SecretBytes,
+    bundle_id: &corridor_wire::api::BundleId,
+) -> Result<Prekeys> {
+    let mut set = PrekeySet::unpickle(&keys.pickle_key, prekeys.expose())
+        .map_err(|_| ClientError::Storage)?;
+    if rotate {
+        set.rotate(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+    }
+    let ids = set
+        .add_one_time(fresh, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
+    let mut published = set.clone();
+    for id in unpublish {
+        published.consume(PrekeyRef::OneTime(*id));
+    }
+    let bundle = published
+        .bundle(
+            &keys.identity,
+            &bundle_key(&seal_public(seal_secret)?, bundle_id)?,
+            &mut OsRng,
+        )
+        .map_err(|_| ClientError::Crypto)?;
+    let pickled = set
+        .pickle(&keys.pickle_key, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
+    Ok(Prekeys {
+        bundle,
+        pickle: SecretBytes::new(pickled),
+        one_time: ids,
+    })
+}
+
+/// Deletes one-time prekeys (and, with `previous`, the signed and ML-KEM prekeys replaced
+/// by the last rotation) from a pickled set.
+pub(crate) fn forget_prekeys(
+    keys: &Keys,
+    prekeys: &SecretBytes,
+    one_time: &[u32],
+    previous: bool,
+) -> Result<SecretBytes> {
+    let mut set = PrekeySet::unpickle(&keys.pickle_key, prekeys.expose())
+        .map_err(|_| ClientError::Storage)?;
+    for id in one_time {
+        set.consume(PrekeyRef::OneTime(*id));
+    }
+    if previous {
+        set.forget_previous();
+    }
+    set.pickle(&keys.pickle_key, &mut OsRng)
+        .map(SecretBytes::new)
+        .map_err(|_| ClientError::Crypto)
+}
+
+/// The public half of an invitation's seal key.
+fn seal_public(seal_secret: &SecretBytes) -> Result<[u8; 32]> {
+    let secret =
+        Secret::<32>::try_from_slice(seal_secret.expose()).map_err(|_| ClientError::Storage)?;
+    Ok(X25519Secret::from_secret(&secret).public().to_bytes())
 }
 
 /// A fresh invitation seal key pair, as (secret, public).
@@ -180,6 +277,8 @@ pub(crate) struct Responded {
     pub(crate) session: SecretBytes,
     pub(crate) peer_identity: Vec<u8>,
     pub(crate) prekeys: SecretBytes,
+    /// The one-time prekey the handshake used (now deleted), if not the last-resort one.
+    pub(crate) one_time: Option<u32>,
 }
 
 pub(crate) fn respond(
@@ -197,6 +296,10 @@ pub(crate) fn respond(
     )
     .map_err(|_| NotOpened)?;
     set.consume(response.prekey);
+    let one_time = match response.prekey {
+        PrekeyRef::OneTime(id) => Some(id),
+        PrekeyRef::LastResort(_) => None,
+    };
     let pickled = set
         .pickle(&keys.pickle_key, &mut OsRng)
         .map_err(|_| NotOpened)?;
@@ -204,6 +307,7 @@ pub(crate) fn respond(
         session: save_session(&keys.pickle_key, &session).map_err(|_| NotOpened)?,
         peer_identity: response.output.peer.encode().to_vec(),
         prekeys: SecretBytes::new(pickled),
+        one_time,
     })
 }
 
