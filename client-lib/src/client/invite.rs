@@ -398,10 +398,13 @@ impl Client {
                 else {
                     continue;
                 };
-                if !self.advance_schedule(&mut invitation, now)? {
+                let step = self.advance_schedule(&mut invitation, now)?;
+                if step.changed {
+                    self.db.put(Tree::Invitations, &key, &invitation, None)?;
+                }
+                if !step.publish {
                     continue;
                 }
-                self.db.put(Tree::Invitations, &key, &invitation, None)?;
                 invitation
             };
             if unreachable.contains(&publication.bundle_relay) {
@@ -411,11 +414,9 @@ impl Client {
                 continue;
             };
             let hidden: Vec<u32> = schedule.stale.iter().map(|(id, _)| *id).collect();
-            let built = proto::republish(
+            let bundle = proto::bundle_without(
                 &self.keys_of(&publication.identity)?,
                 &publication.prekeys,
-                false,
-                0,
                 &hidden,
                 &publication.seal_secret,
                 &publication.bundle_id,
@@ -426,7 +427,7 @@ impl Client {
                     &publication.bundle_relay,
                     &publication.bundle_id,
                     &publication.bundle_auth_seed,
-                    &built.bundle,
+                    &bundle,
                 )
                 .await
             {
@@ -451,12 +452,12 @@ impl Client {
         Ok(())
     }
 
-    /// Applies the schedule to one standing invitation's local prekeys. Returns whether
-    /// the relay needs the bundle published again.
-    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<bool> {
+    /// Applies the schedule to one standing invitation's local prekeys.
+    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<Step> {
         let Some(mut schedule) = invitation.schedule.clone() else {
-            return Ok(false);
+            return Ok(Step::default());
         };
+        let mut changed = false;
         let keys = self.keys_of(&invitation.identity)?;
         let expired: Vec<u32> = schedule
             .stale
@@ -472,35 +473,43 @@ impl Client {
             if previous_over {
                 schedule.previous_until = None;
             }
+            changed = true;
         }
         let rotate = now >= schedule.rotated_at.saturating_add(PREKEY_ROTATION_SECS);
         let low = schedule.live.len() < ONE_TIME_REFILL_BELOW;
         if rotate || low {
-            let mut hidden: Vec<u32> = schedule.stale.iter().map(|(id, _)| *id).collect();
-            hidden.extend_from_slice(&schedule.live);
-            let built = proto::republish(
+            let (pickle, fresh) = proto::renew_prekeys(
                 &keys,
                 &invitation.prekeys,
                 rotate,
                 ONE_TIME_PREKEYS_STANDING,
-                &hidden,
-                &invitation.seal_secret,
-                &invitation.bundle_id,
             )?;
-            invitation.prekeys = built.pickle;
+            invitation.prekeys = pickle;
+            // Every one-time prekey published so far may be in someone's hands: none is
+            // published again, each is kept for the overlap.
             let until = now.saturating_add(PREKEY_OVERLAP_SECS);
             schedule
                 .stale
                 .extend(schedule.live.iter().map(|id| (*id, until)));
-            schedule.live = built.one_time;
+            schedule.live = fresh;
             if rotate {
                 schedule.rotated_at = now;
                 schedule.previous_until = Some(until);
             }
             schedule.unpublished = true;
+            changed = true;
         }
         let publish = schedule.unpublished;
         invitation.schedule = Some(schedule);
-        Ok(publish)
+        Ok(Step { changed, publish })
     }
+}
+
+/// What [`Client::advance_schedule`] did to one invitation.
+#[derive(Default)]
+struct Step {
+    /// The record changed: persist it.
+    changed: bool,
+    /// The relay needs the bundle published again.
+    publish: bool,
 }

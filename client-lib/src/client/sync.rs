@@ -1,5 +1,5 @@
-//! `sync`: deliver the outbox, drain every mailbox, answer new contacts, retire old
-//! mailboxes, purge expired data.
+//! `sync`: deliver the outbox, drain every mailbox, answer new contacts, renew standing
+//! invitations' prekeys, retire old mailboxes, purge expired data.
 //!
 //! Ordering rule: an envelope is acknowledged on the relay only after everything it
 //! changed (session state, message, contact) is persisted. A crash in between only causes
@@ -85,7 +85,10 @@ impl Client {
 
     /// Delivers the outbox, then fetches, decrypts, persists and acknowledges everything
     /// waiting in every mailbox of this profile; answers people who used an invitation;
+    /// renews standing invitations' prekeys when due (see [`PREKEY_ROTATION_SECS`]);
     /// retires rotated mailboxes; deletes expired messages and invitations.
+    ///
+    /// [`PREKEY_ROTATION_SECS`]: super::PREKEY_ROTATION_SECS
     ///
     /// Unreachable relays are not an error: they are counted in
     /// [`SyncReport::unreachable_relays`], and whatever was to be sent stays in the outbox

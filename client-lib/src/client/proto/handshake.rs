@@ -126,20 +126,15 @@ pub(crate) fn new_prekeys(
     })
 }
 
-/// A standing invitation's next publication: optionally rotates the signed and ML-KEM
-/// prekeys (the replaced pair stays for handshakes begun against the older bundle), adds
-/// `fresh` one-time prekeys, and builds a bundle that carries only those: the one-time
-/// prekeys in `unpublish` stay in the local set (an initiator may hold one already) but
-/// are never handed out again.
-pub(crate) fn republish(
+/// Renews a standing invitation's prekeys: optionally rotates the signed and ML-KEM
+/// prekeys (the replaced pair stays for handshakes begun against the older bundle) and
+/// adds `fresh` one-time prekeys. Returns the new pickle and the new one-time ids.
+pub(crate) fn renew_prekeys(
     keys: &Keys,
     prekeys: &SecretBytes,
     rotate: bool,
     fresh: usize,
-    unpublish: &[u32],
-    seal_secret: &SecretBytes,
-    bundle_id: &corridor_wire::api::BundleId,
-) -> Result<Prekeys> {
+) -> Result<(SecretBytes, Vec<u32>)> {
     let mut set = PrekeySet::unpickle(&keys.pickle_key, prekeys.expose())
         .map_err(|_| ClientError::Storage)?;
     if rotate {
@@ -148,25 +143,34 @@ pub(crate) fn republish(
     let ids = set
         .add_one_time(fresh, &mut OsRng)
         .map_err(|_| ClientError::Crypto)?;
-    let mut published = set.clone();
-    for id in unpublish {
+    let pickled = set
+        .pickle(&keys.pickle_key, &mut OsRng)
+        .map_err(|_| ClientError::Crypto)?;
+    Ok((SecretBytes::new(pickled), ids))
+}
+
+/// The bundle to publish for a pickled set, without the one-time prekeys in `hidden`:
+/// those stay in the local set (an initiator may hold one already) but are never handed
+/// out again.
+pub(crate) fn bundle_without(
+    keys: &Keys,
+    prekeys: &SecretBytes,
+    hidden: &[u32],
+    seal_secret: &SecretBytes,
+    bundle_id: &corridor_wire::api::BundleId,
+) -> Result<Bundle> {
+    let mut published = PrekeySet::unpickle(&keys.pickle_key, prekeys.expose())
+        .map_err(|_| ClientError::Storage)?;
+    for id in hidden {
         published.consume(PrekeyRef::OneTime(*id));
     }
-    let bundle = published
+    published
         .bundle(
             &keys.identity,
             &bundle_key(&seal_public(seal_secret)?, bundle_id)?,
             &mut OsRng,
         )
-        .map_err(|_| ClientError::Crypto)?;
-    let pickled = set
-        .pickle(&keys.pickle_key, &mut OsRng)
-        .map_err(|_| ClientError::Crypto)?;
-    Ok(Prekeys {
-        bundle,
-        pickle: SecretBytes::new(pickled),
-        one_time: ids,
-    })
+        .map_err(|_| ClientError::Crypto)
 }
 
 /// Deletes one-time prekeys (and, with `previous`, the signed and ML-KEM prekeys replaced
