@@ -16,6 +16,9 @@ use corridor_wire::b64::Blob;
 use proptest::prelude::*;
 use std::collections::HashSet;
 
+/// The bundle id every prekey signature in these tests covers.
+const BUNDLE_ID: [u8; 16] = *b"test bundle id 1";
+
 struct Invitation {
     seal: X25519Public,
     bundle_id: [u8; 16],
@@ -123,7 +126,7 @@ fn the_relay_sees_fixed_size_random_parts_unlinkable_across_invitations() {
         }
         // No 8-byte window of the identity keys, nor of the plain parts, is visible.
         let keys = org.public().key_bytes();
-        let plain = first.plain_bundle(&org);
+        let plain = first.plain_bundle(&org, &BUNDLE_ID);
         let secret = windows(&[&keys, &all_parts(&plain).concat()]);
         let seen = windows(&all_parts(bundle));
         assert!(secret.is_disjoint(&seen), "a plain window is visible");

@@ -13,12 +13,15 @@ use corridor_client::protocol::ratchet::Session;
 use corridor_wire::api::HandedPrekey;
 use corridor_wire::b64::Bytes;
 
+/// The bundle id every prekey signature in these tests covers.
+const BUNDLE_ID: [u8; 16] = *b"test bundle id 1";
+
 #[test]
 fn first_contact_and_reply() {
     // Bob (a caseworker) publishes a bundle and hands out an invitation.
     let bob = Identity::generate(&mut OsRng).unwrap();
     let mut prekeys = PrekeySet::generate(2, &mut OsRng).unwrap();
-    let bundle = prekeys.plain_bundle(&bob);
+    let bundle = prekeys.plain_bundle(&bob, &BUNDLE_ID);
     let seal = X25519Secret::generate(&mut OsRng).unwrap();
     let invitation = Invitation {
         kind: InvitationKind::OneTime,
@@ -37,8 +40,13 @@ fn first_contact_and_reply() {
     let alice = Identity::generate(&mut OsRng).unwrap();
     let received = Invitation::from_code(&code).unwrap();
     let handed = HandedPrekey::OneTime(bundle.one_time[0].clone());
-    let verified =
-        VerifiedBundle::verify(bundle.signed.as_bytes(), &handed, &received.fingerprint).unwrap();
+    let verified = VerifiedBundle::verify(
+        bundle.signed.as_bytes(),
+        &handed,
+        &received.fingerprint,
+        &BUNDLE_ID,
+    )
+    .unwrap();
     let init = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
     let mut alice_session = Session::initiator(
         &init.output.shared,

@@ -17,6 +17,9 @@ use corridor_wire::b64::Blob;
 use proptest::prelude::*;
 use protocol_support::VectorRng;
 
+/// The bundle id every prekey signature in these tests covers.
+const BUNDLE_ID: [u8; 16] = *b"test bundle id 1";
+
 struct Responder {
     identity: Identity,
     prekeys: PrekeySet,
@@ -26,7 +29,7 @@ struct Responder {
 fn responder(one_time: usize) -> Responder {
     let identity = Identity::generate(&mut OsRng).unwrap();
     let prekeys = PrekeySet::generate(one_time, &mut OsRng).unwrap();
-    let bundle = prekeys.plain_bundle(&identity);
+    let bundle = prekeys.plain_bundle(&identity, &BUNDLE_ID);
     Responder {
         identity,
         prekeys,
@@ -49,6 +52,7 @@ fn verify(r: &Responder, handed: &HandedPrekey) -> Result<VerifiedBundle, Bundle
         r.bundle.signed.as_bytes(),
         handed,
         &r.identity.fingerprint(),
+        &BUNDLE_ID,
     )
 }
 
@@ -124,7 +128,7 @@ fn a_bundle_with_any_bad_signature_is_refused() {
         let mut bad = signed.clone();
         bad[i / 8] ^= 1 << (i % 8);
         assert!(
-            VerifiedBundle::verify(&bad, &otp, &fp).is_err(),
+            VerifiedBundle::verify(&bad, &otp, &fp, &BUNDLE_ID).is_err(),
             "signed bit {i} accepted"
         );
     }
@@ -136,7 +140,7 @@ fn a_bundle_with_any_bad_signature_is_refused() {
         let mut bad = one.clone();
         bad.key.0[i / 8] ^= 1 << (i % 8);
         assert_eq!(
-            VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad), &fp).err(),
+            VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad), &fp, &BUNDLE_ID).err(),
             Some(BundleError::BadSignature),
             "one-time bit {i} accepted"
         );
@@ -144,7 +148,7 @@ fn a_bundle_with_any_bad_signature_is_refused() {
     let mut bad_id = one.clone();
     bad_id.id ^= 1;
     assert_eq!(
-        VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad_id), &fp).err(),
+        VerifiedBundle::verify(&signed, &HandedPrekey::OneTime(bad_id), &fp, &BUNDLE_ID).err(),
         Some(BundleError::BadSignature)
     );
     // Every bit of the last-resort blob.
@@ -152,7 +156,13 @@ fn a_bundle_with_any_bad_signature_is_refused() {
         let mut bad = b.bundle.last_resort.clone();
         bad.0[i / 8] ^= 1 << (i % 8);
         assert_eq!(
-            VerifiedBundle::verify(&signed, &HandedPrekey::LastResort { key: bad }, &fp).err(),
+            VerifiedBundle::verify(
+                &signed,
+                &HandedPrekey::LastResort { key: bad },
+                &fp,
+                &BUNDLE_ID
+            )
+            .err(),
             Some(BundleError::BadSignature),
             "last-resort bit {i} accepted"
         );
@@ -171,7 +181,7 @@ fn a_relay_cannot_swap_prekey_kinds_or_keys_between_identities() {
         key: Blob(lr[4..].to_vec()),
     });
     assert_eq!(
-        VerifiedBundle::verify(signed, &as_one_time, &fp).err(),
+        VerifiedBundle::verify(signed, &as_one_time, &fp, &BUNDLE_ID).err(),
         Some(BundleError::BadSignature)
     );
     let one = &b.bundle.one_time[0];
@@ -179,13 +189,13 @@ fn a_relay_cannot_swap_prekey_kinds_or_keys_between_identities() {
         key: Blob([one.id.to_be_bytes().as_slice(), &one.key.0].concat()),
     };
     assert_eq!(
-        VerifiedBundle::verify(signed, &as_last_resort, &fp).err(),
+        VerifiedBundle::verify(signed, &as_last_resort, &fp, &BUNDLE_ID).err(),
         Some(BundleError::BadSignature)
     );
     // Another identity's prekey fails.
     let other = responder(1);
     assert_eq!(
-        VerifiedBundle::verify(signed, &handed_one_time(&other.bundle), &fp).err(),
+        VerifiedBundle::verify(signed, &handed_one_time(&other.bundle), &fp, &BUNDLE_ID).err(),
         Some(BundleError::BadSignature)
     );
 }
@@ -199,7 +209,8 @@ fn a_bundle_for_another_identity_is_refused() {
         VerifiedBundle::verify(
             mallory.bundle.signed.as_bytes(),
             &handed_one_time(&mallory.bundle),
-            &b.identity.fingerprint()
+            &b.identity.fingerprint(),
+            &BUNDLE_ID
         )
         .err(),
         Some(BundleError::WrongIdentity)
@@ -340,12 +351,13 @@ fn deterministic_given_the_rng() {
         let mut rng = VectorRng::new(b"determinism");
         let bob = Identity::generate(&mut rng).unwrap();
         let prekeys = PrekeySet::generate(1, &mut rng).unwrap();
-        let bundle = prekeys.plain_bundle(&bob);
+        let bundle = prekeys.plain_bundle(&bob, &BUNDLE_ID);
         let alice = Identity::generate(&mut rng).unwrap();
         let verified = VerifiedBundle::verify(
             bundle.signed.as_bytes(),
             &handed_one_time(&bundle),
             &bob.fingerprint(),
+            &BUNDLE_ID,
         )
         .unwrap();
         let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
@@ -387,7 +399,7 @@ proptest! {
             HandedPrekey::OneTime(corridor_wire::api::OneTimePrekey { id, key: Blob(key) })
         };
         let fp = corridor_client::protocol::identity::Fingerprint([0; 32]);
-        prop_assert!(VerifiedBundle::verify(&signed, &handed, &fp).is_err());
+        prop_assert!(VerifiedBundle::verify(&signed, &handed, &fp, &BUNDLE_ID).is_err());
     }
 }
 
@@ -401,7 +413,7 @@ fn rotation_keeps_in_flight_handshakes_working_until_forgotten() {
 
     let old_signed = b.bundle.signed.clone();
     b.prekeys.rotate(&mut OsRng).unwrap();
-    b.bundle = b.prekeys.plain_bundle(&b.identity);
+    b.bundle = b.prekeys.plain_bundle(&b.identity, &BUNDLE_ID);
     assert_ne!(b.bundle.signed, old_signed);
     let (new_id, _) = b.prekeys.signed_prekey();
 

@@ -10,6 +10,9 @@ use corridor_client::protocol::identity::{Identity, PublicIdentity, safety_numbe
 use corridor_client::protocol::pickle::PickleError;
 use proptest::prelude::*;
 
+/// The bundle id every prekey signature in these tests covers.
+const BUNDLE_ID: [u8; 16] = *b"test bundle id 1";
+
 #[test]
 fn safety_numbers_match_on_both_sides_and_differ_for_a_substituted_key() {
     let alice = Identity::generate(&mut OsRng).unwrap().public();
@@ -98,15 +101,15 @@ fn prekey_pickle_round_trips() {
     assert_eq!(back.one_time_count(), 7);
     // Same secrets: the published bundle is byte-identical (signatures are deterministic).
     assert_eq!(
-        back.plain_bundle(&identity),
-        prekeys.plain_bundle(&identity)
+        back.plain_bundle(&identity, &BUNDLE_ID),
+        prekeys.plain_bundle(&identity, &BUNDLE_ID)
     );
     // Ids keep counting from where they were.
     let mut back = back;
     let new_ids = back.add_one_time(1, &mut OsRng).unwrap();
     assert!(
         prekeys
-            .plain_bundle(&identity)
+            .plain_bundle(&identity, &BUNDLE_ID)
             .one_time
             .iter()
             .all(|p| p.id < new_ids[0])

@@ -15,12 +15,15 @@ use corridor_client::protocol::ratchet::Session;
 use corridor_wire::api::HandedPrekey;
 use ratchet_support::TestRng;
 
+/// The bundle id every prekey signature in these tests covers.
+const BUNDLE_ID: [u8; 16] = *b"test bundle id 1";
+
 #[test]
 fn first_message_in_an_initial_envelope_then_a_conversation() {
     let mut rng = TestRng::new(40);
     let bob_identity = Identity::generate(&mut rng).unwrap();
     let prekeys = PrekeySet::generate(1, &mut rng).unwrap();
-    let bundle = prekeys.plain_bundle(&bob_identity);
+    let bundle = prekeys.plain_bundle(&bob_identity, &BUNDLE_ID);
     let seal_secret = X25519Secret::generate(&mut rng).unwrap();
     let alice_identity = Identity::generate(&mut rng).unwrap();
 
@@ -30,6 +33,7 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
         bundle.signed.as_bytes(),
         &HandedPrekey::OneTime(bundle.one_time[0].clone()),
         &bob_identity.fingerprint(),
+        &BUNDLE_ID,
     )
     .unwrap();
     let init = handshake::initiate(&alice_identity, &verified, &mut rng).unwrap();

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod protocol_support;
+mod vectors_support;
 
 use corridor_client::primitives::Secret;
 use corridor_client::primitives::aead;
@@ -21,25 +22,20 @@ use corridor_client::protocol::bundle::{
     BLOB_LAST_RESORT_LABEL, BLOB_ONE_TIME_LABEL, BLOB_SIGNED_LABEL, BUNDLE_KEY_INFO, BundleKey,
     PrekeySet, VerifiedBundle,
 };
+use corridor_client::protocol::envelope::{self, Reassembler};
 use corridor_client::protocol::handshake::{
     self, INITIAL_INNER_LEN, InitialHeader, X3DH_INFO, open_initial, seal_initial,
 };
 use corridor_client::protocol::identity::{Fingerprint, Identity, PublicIdentity, safety_number};
-use corridor_client::protocol::invitation::{Invitation, InvitationKind};
-use corridor_wire::api::{FetchBundleResponse, HandedPrekey, OneTimePrekey};
+use corridor_client::protocol::invitation::{CHECKSUM_LABEL, Invitation, InvitationKind};
+use corridor_client::protocol::ratchet::Session;
+use corridor_wire::api::{Bundle, FetchBundleResponse, HandedPrekey, OneTimePrekey};
 use corridor_wire::b64::{Blob, Bytes};
 use protocol_support::{RecordingRng, ReplayRng, hex, unhex};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 const REGENERATE: &str =
     "CORRIDOR_REGENERATE_VECTORS=1 cargo test -p corridor-client --test vectors_handshake";
-
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/test-vectors")
-        .join(name)
-}
 
 fn bytes(v: &Value) -> Vec<u8> {
     unhex(v.as_str().expect("hex string")).expect("valid hex")
@@ -57,18 +53,35 @@ fn replay(v: &Value) -> ReplayRng {
 /// checks the file by replaying it.
 fn check_file(name: &str, generated: Value, replay_check: fn(&Value)) {
     let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-    let file = path(name);
-    if std::env::var_os("CORRIDOR_REGENERATE_VECTORS").is_some() {
-        std::fs::write(&file, &text).unwrap();
+    let on_disk = vectors_support::read_or_regenerate(name, &text, REGENERATE);
+    vectors_support::check_text(&on_disk, &text, &as_result(replay_check))
+        .unwrap_or_else(|e| panic!("{name}: {e}; if deliberate, regenerate with {REGENERATE}"));
+}
+
+/// A panicking replay check as one returning an error.
+fn as_result(check: fn(&Value)) -> impl Fn(&Value) -> Result<(), String> {
+    move |v| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(v)))
+            .map_err(|_| "replay check failed".to_string())
     }
-    let on_disk = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{}: {e}; regenerate with {REGENERATE}", file.display()));
-    assert!(
-        on_disk == text,
-        "{name} differs from what the code generates; if the change is deliberate, regenerate with {REGENERATE}"
-    );
-    let parsed: Value = serde_json::from_str(&on_disk).unwrap();
-    replay_check(&parsed);
+}
+
+/// Changing any one byte of any of these files (in memory) makes its check fail.
+#[test]
+fn changing_any_byte_of_the_identity_handshake_and_invitation_files_fails() {
+    for (name, generated, check) in [
+        (
+            "identity.json",
+            generate_identity(),
+            replay_identity as fn(&Value),
+        ),
+        ("handshake.json", generate_handshake(), replay_handshake),
+        ("invitation.json", generate_invitation(), replay_invitation),
+    ] {
+        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+        let on_disk = vectors_support::read_or_regenerate(name, &text, REGENERATE);
+        vectors_support::every_byte_is_pinned(name, &on_disk, &text, &as_result(check));
+    }
 }
 
 // ----- identity.json -------------------------------------------------------------------
@@ -205,11 +218,14 @@ fn generate_handshake() -> Value {
     let bob_rng = rng.take_drawn();
     let prekeys = PrekeySet::generate(ONE_TIME_COUNT, &mut rng).unwrap();
     let prekeys_rng = rng.take_drawn();
-    let bundle = prekeys.plain_bundle(&bob);
     let alice = Identity::generate(&mut rng).unwrap();
     let alice_rng = rng.take_drawn();
     let seal = X25519Secret::generate(&mut rng).unwrap();
     let seal_secret = rng.take_drawn();
+    // The invitation's bundle id, which every prekey signature covers.
+    let bundle_id: [u8; 16] = corridor_client::primitives::random::array(&mut rng).unwrap();
+    assert_eq!(rng.take_drawn(), bundle_id);
+    let bundle = prekeys.plain_bundle(&bob, &bundle_id);
 
     // Secrets the file lists as intermediate values, recovered from the drawn bytes in
     // the documented order: signed prekey (32), ML-KEM seed (64), last resort (32), one-time
@@ -234,8 +250,13 @@ fn generate_handshake() -> Value {
             &lr,
         ),
     ] {
-        let verified =
-            VerifiedBundle::verify(bundle.signed.as_bytes(), &handed, &bob.fingerprint()).unwrap();
+        let verified = VerifiedBundle::verify(
+            bundle.signed.as_bytes(),
+            &handed,
+            &bob.fingerprint(),
+            &bundle_id,
+        )
+        .unwrap();
         let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
         let initiate_rng = rng.take_drawn();
         let ek = X25519Secret::from_bytes(initiate_rng[..32].try_into().unwrap());
@@ -273,11 +294,9 @@ fn generate_handshake() -> Value {
             "envelope": hex(&envelope),
         }));
     }
-    // The published (encrypted) form of the same bundle, drawn last so the cases above
-    // keep their randomness.
-    let bundle_id: [u8; 16] = corridor_client::primitives::random::array(&mut rng).unwrap();
-    let bundle_id_rng = rng.take_drawn();
-    assert_eq!(bundle_id_rng, bundle_id);
+    let first_message =
+        generate_first_message(&mut rng, &bob, &alice, &prekeys, &seal, &bundle_id, &bundle);
+    // The published (encrypted) form of the same bundle.
     let key = BundleKey::derive(&seal.public(), &bundle_id).unwrap();
     let published = prekeys.bundle(&bob, &key, &mut rng).unwrap();
     let published_rng = rng.take_drawn();
@@ -288,7 +307,6 @@ fn generate_handshake() -> Value {
             "signed_label": String::from_utf8(BLOB_SIGNED_LABEL.to_vec()).unwrap(),
             "one_time_label": String::from_utf8(BLOB_ONE_TIME_LABEL.to_vec()).unwrap(),
             "last_resort_label": String::from_utf8(BLOB_LAST_RESORT_LABEL.to_vec()).unwrap(),
-            "bundle_id": hex(&bundle_id),
             "bundle_key": hex(&bundle_key_bytes(&seal.public().to_bytes(), &bundle_id)),
             "published_rng": hex(&published_rng),
             "signed": hex(published.signed.as_bytes()),
@@ -303,6 +321,7 @@ fn generate_handshake() -> Value {
         "alice_rng": hex(&alice_rng),
         "alice_identity": hex(&alice.public().encode()),
         "one_time_count": ONE_TIME_COUNT,
+        "bundle_id": hex(&bundle_id),
         "prekeys_rng": hex(&prekeys_rng),
         "bundle": {
             "signed": hex(bundle.signed.as_bytes()),
@@ -313,7 +332,170 @@ fn generate_handshake() -> Value {
         "seal_public": hex(seal.public().as_bytes()),
         "inner_len": INITIAL_INNER_LEN,
         "cases": cases,
+        "first_message": first_message,
     })
+}
+
+const FIRST_PAYLOAD: &[u8] = b"Hello from Baku. Referred by Leyla; two adults, need shelter.";
+const FIRST_REPLY: &[u8] = b"Received. A caseworker will write to you here.";
+
+/// A real handshake carried through to the Double Ratchet: the initiator's first ratchet
+/// message inside the sealed initial envelope, the responder's first decryption, and the
+/// responder's first reply (a standard envelope) opened by the initiator.
+fn generate_first_message(
+    rng: &mut RecordingRng,
+    bob: &Identity,
+    alice: &Identity,
+    prekeys: &PrekeySet,
+    seal: &X25519Secret,
+    bundle_id: &[u8; 16],
+    bundle: &Bundle,
+) -> Value {
+    let handed = HandedPrekey::OneTime(bundle.one_time[1].clone());
+    let verified = VerifiedBundle::verify(
+        bundle.signed.as_bytes(),
+        &handed,
+        &bob.fingerprint(),
+        bundle_id,
+    )
+    .unwrap();
+    rng.take_drawn();
+    let init = handshake::initiate(alice, &verified, rng).unwrap();
+    let initiate_rng = rng.take_drawn();
+    let mut alice_session = Session::initiator(
+        &init.output.shared,
+        &init.output.associated_data,
+        init.remote_ratchet,
+        rng,
+    )
+    .unwrap();
+    let ratchet_rng = rng.take_drawn();
+    let inner =
+        envelope::seal_with_capacity(&mut alice_session, FIRST_PAYLOAD, INITIAL_INNER_LEN, rng)
+            .unwrap();
+    assert_eq!(inner.len(), 1);
+    let inner_rng = rng.take_drawn();
+    let sealed = seal_initial(&seal.public(), &init.header, &inner[0], rng).unwrap();
+    let seal_rng = rng.take_drawn();
+
+    let opened = open_initial(seal, &sealed).unwrap();
+    let response = handshake::respond(bob, prekeys, &opened.header).unwrap();
+    let mut bob_session = Session::responder(
+        &response.output.shared,
+        &response.output.associated_data,
+        response.own_ratchet,
+    )
+    .unwrap();
+    let got = Reassembler::new()
+        .open_message(&mut bob_session, &opened.inner)
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.as_slice(), FIRST_PAYLOAD);
+    let reply = envelope::seal(&mut bob_session, FIRST_REPLY, rng).unwrap();
+    let reply_rng = rng.take_drawn();
+    assert_eq!(reply.len(), 1);
+    let back = Reassembler::new()
+        .open(&mut alice_session, &reply[0])
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.as_slice(), FIRST_REPLY);
+    json!({
+        "description": "A real handshake through to the ratchet. The initiator verifies the bundle with handed_prekey, initiates drawing initiate_rng (giving sk, ad, remote_ratchet and header), starts its Session::initiator with sk, ad and remote_ratchet drawing ratchet_rng, seals payload as one ratchet message of exactly inner_len bytes (envelope::seal_with_capacity) drawing inner_rng, giving inner, and seals header || inner to the seal key drawing seal_rng, giving envelope. The responder opens envelope, responds (same sk and ad), starts Session::responder with the signed prekey's secret, decrypts inner and must get payload; it then seals reply_payload as a standard 4096-byte envelope drawing reply_rng (its ratchet key secret, 32 bytes, then the header nonce, after the 16-byte payload id), giving reply, which the initiator opens to reply_payload.",
+        "handed_prekey": handed_json(&handed),
+        "initiate_rng": hex(&initiate_rng),
+        "sk": hex(init.output.shared.expose()),
+        "ad": hex(&init.output.associated_data),
+        "remote_ratchet": hex(init.remote_ratchet.as_bytes()),
+        "header": hex(&init.header.encode()),
+        "ratchet_rng": hex(&ratchet_rng),
+        "payload": hex(FIRST_PAYLOAD),
+        "inner_rng": hex(&inner_rng),
+        "inner": hex(&inner[0]),
+        "seal_rng": hex(&seal_rng),
+        "envelope": hex(&sealed),
+        "reply_payload": hex(FIRST_REPLY),
+        "reply_rng": hex(&reply_rng),
+        "reply": hex(&reply[0]),
+    })
+}
+
+fn replay_first_message(
+    v: &Value,
+    bob: &Identity,
+    alice: &Identity,
+    prekeys: &PrekeySet,
+    seal: &X25519Secret,
+    bundle_id: &[u8; 16],
+) {
+    let f = &v["first_message"];
+    let fingerprint = Fingerprint(array(&v["bob_fingerprint"]));
+    let handed = handed_from_json(&f["handed_prekey"]);
+    let verified = VerifiedBundle::verify(
+        &bytes(&v["bundle"]["signed"]),
+        &handed,
+        &fingerprint,
+        bundle_id,
+    )
+    .unwrap();
+    let mut rng = replay(&f["initiate_rng"]);
+    let init = handshake::initiate(alice, &verified, &mut rng).unwrap();
+    assert!(rng.used_exactly());
+    assert_eq!(init.output.shared.expose().to_vec(), bytes(&f["sk"]));
+    assert_eq!(init.output.associated_data, bytes(&f["ad"]));
+    assert_eq!(
+        init.remote_ratchet.as_bytes().to_vec(),
+        bytes(&f["remote_ratchet"])
+    );
+    assert_eq!(init.header.encode(), bytes(&f["header"]));
+    let mut rng = replay(&f["ratchet_rng"]);
+    let mut alice_session = Session::initiator(
+        &init.output.shared,
+        &init.output.associated_data,
+        init.remote_ratchet,
+        &mut rng,
+    )
+    .unwrap();
+    assert!(rng.used_exactly());
+    let mut rng = replay(&f["inner_rng"]);
+    let inner = envelope::seal_with_capacity(
+        &mut alice_session,
+        &bytes(&f["payload"]),
+        INITIAL_INNER_LEN,
+        &mut rng,
+    )
+    .unwrap();
+    assert!(rng.used_exactly());
+    assert_eq!(inner, vec![bytes(&f["inner"])]);
+    let mut rng = replay(&f["seal_rng"]);
+    let sealed = seal_initial(&seal.public(), &init.header, &inner[0], &mut rng).unwrap();
+    assert!(rng.used_exactly());
+    assert_eq!(sealed.to_vec(), bytes(&f["envelope"]));
+
+    // The responder, from the file's envelope alone.
+    let opened = open_initial(seal, &bytes(&f["envelope"])).unwrap();
+    let response = handshake::respond(bob, prekeys, &opened.header).unwrap();
+    assert_eq!(response.output.shared.expose().to_vec(), bytes(&f["sk"]));
+    let mut bob_session = Session::responder(
+        &response.output.shared,
+        &response.output.associated_data,
+        response.own_ratchet,
+    )
+    .unwrap();
+    let got = Reassembler::new()
+        .open_message(&mut bob_session, &opened.inner)
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.to_vec(), bytes(&f["payload"]));
+    let mut rng = replay(&f["reply_rng"]);
+    let reply = envelope::seal(&mut bob_session, &bytes(&f["reply_payload"]), &mut rng).unwrap();
+    assert!(rng.used_exactly());
+    assert_eq!(reply.len(), 1);
+    assert_eq!(reply[0].to_vec(), bytes(&f["reply"]));
+    let back = Reassembler::new()
+        .open(&mut alice_session, &bytes(&f["reply"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.to_vec(), bytes(&f["reply_payload"]));
 }
 
 fn replay_handshake(v: &Value) {
@@ -328,7 +510,8 @@ fn replay_handshake(v: &Value) {
     let mut prekeys_rng = replay(&v["prekeys_rng"]);
     let prekeys = PrekeySet::generate(count, &mut prekeys_rng).unwrap();
     assert!(prekeys_rng.used_exactly());
-    let bundle = prekeys.plain_bundle(&bob);
+    let bundle_id: [u8; 16] = array(&v["bundle_id"]);
+    let bundle = prekeys.plain_bundle(&bob, &bundle_id);
     assert_eq!(
         bundle.signed.as_bytes().to_vec(),
         bytes(&v["bundle"]["signed"])
@@ -356,7 +539,7 @@ fn replay_handshake(v: &Value) {
 
     for case in v["cases"].as_array().unwrap() {
         let handed = handed_from_json(&case["handed_prekey"]);
-        let verified = VerifiedBundle::verify(&signed, &handed, &fingerprint).unwrap();
+        let verified = VerifiedBundle::verify(&signed, &handed, &fingerprint, &bundle_id).unwrap();
         let mut rng = replay(&case["initiate_rng"]);
         let init = handshake::initiate(&alice, &verified, &mut rng).unwrap();
         assert!(rng.used_exactly());
@@ -405,6 +588,7 @@ fn replay_handshake(v: &Value) {
             X25519Public::from_bytes(array(&case["remote_ratchet"]))
         );
     }
+    replay_first_message(v, &bob, &alice, &prekeys, &seal, &bundle_id);
 }
 
 /// The bundle key by the documented formula, independently of `BundleKey`.
@@ -429,7 +613,7 @@ fn open_part(key: &[u8; 32], aad: &[u8], blob: &[u8]) -> Vec<u8> {
 fn replay_published(v: &Value, prekeys: &PrekeySet, bob: &Identity, fingerprint: &Fingerprint) {
     let p = &v["published"];
     let seal_public = bytes(&v["seal_public"]);
-    let bundle_id: [u8; 16] = array(&p["bundle_id"]);
+    let bundle_id: [u8; 16] = array(&v["bundle_id"]);
     let key = bundle_key_bytes(&seal_public, &bundle_id);
     assert_eq!(key.to_vec(), bytes(&p["bundle_key"]));
     // Re-sealing with the recorded nonces reproduces the published parts.
@@ -545,6 +729,22 @@ fn invitation_from_json(v: &Value) -> Invitation {
     }
 }
 
+/// `code` with the lowest unused bit of its last base32 character set, if it has one.
+fn with_trailing_bit(code: &str) -> Option<String> {
+    let chars = code.len() - 4;
+    if (chars * 5) % 8 == 0 {
+        return None;
+    }
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let last = code.as_bytes()[code.len() - 1];
+    let i = alphabet.iter().position(|c| *c == last)?;
+    Some(format!(
+        "{}{}",
+        &code[..code.len() - 1],
+        char::from(alphabet[i | 1])
+    ))
+}
+
 fn generate_invitation() -> Value {
     let one_time = sample_invitation();
     let mut standing = sample_invitation();
@@ -558,14 +758,77 @@ fn generate_invitation() -> Value {
     let pos = 10;
     let replacement = if &code[pos..=pos] == "A" { "B" } else { "A" };
     typo.replace_range(pos..=pos, replacement);
+    // Binary-level errors need a valid checksum to be reached: re-sum an altered body.
+    let binary = one_time.to_bytes().unwrap();
+    let body = &binary[..binary.len() - 4];
+    let resum = |body: &[u8]| {
+        let sum = &kdf::sha256_parts(&[CHECKSUM_LABEL, body])[..4];
+        format!(
+            "CI1-{}",
+            data_encoding::BASE32_NOPAD.encode(&[body, sum].concat())
+        )
+    };
+    let with = |offset: usize, value: u8| {
+        let mut b = body.to_vec();
+        b[offset] = value;
+        resum(&b)
+    };
+    // Offset of the relay count: version, kind, expiry, deposit id, credential, bundle
+    // id, fingerprint, seal key.
+    let relay_count = 1 + 1 + 8 + 16 + 32 + 16 + 32 + 32;
+    let mut bad_relay = body[..=relay_count].to_vec();
+    bad_relay.extend_from_slice(b"\x05ab de");
+    bad_relay[relay_count] = 1;
     let invalid = [
         (typo, "Checksum"),
         (code.replacen("CI1-", "CX1-", 1), "Prefix"),
+        (code.replacen("CI1-", "CI1", 1), "Prefix"),
         (format!("{}0{}", &code[..12], &code[13..]), "Encoding"),
+        // A code whose last character carries non-zero unused bits.
+        (
+            [
+                code.clone(),
+                resum(&[body, &[0]].concat()),
+                resum(&[body, &[0, 0]].concat()),
+            ]
+            .iter()
+            .find_map(|c| with_trailing_bit(c))
+            .unwrap(),
+            "Encoding",
+        ),
+        ("CI1-".to_owned(), "Malformed"),
+        (resum(&body[..100]), "Malformed"),
+        (resum(&[body, &[0]].concat()), "Malformed"),
+        (with(0, 2), "Version"),
+        (with(1, 3), "Kind"),
+        (with(relay_count, 0), "Relay"),
+        (with(relay_count, 5), "Relay"),
+        (resum(&bad_relay), "Relay"),
+        // A base32 length no byte string has.
+        (
+            {
+                let mut c = code.clone();
+                c.push('A');
+                while !matches!((c.len() - 4) % 8, 1 | 3 | 6) {
+                    c.push('A');
+                }
+                c
+            },
+            "Encoding",
+        ),
+    ];
+    // Equivalent spellings of the first valid code: case, whitespace and dashes anywhere
+    // after the prefix are ignored, and surrounding whitespace is trimmed.
+    let grouped = one_time.to_grouped_code().unwrap();
+    let spellings = [
+        code.to_lowercase(),
+        format!("  CI1-{}\n", grouped[4..].replace('-', " ")),
+        format!("ci1-{}", grouped[4..].replace('-', "\t-\r\n")),
     ];
     json!({
         "description": "Invitation codes (docs/protocol.md, \"Invitations\"). Each valid entry lists the fields, the binary form (checksum last), the code and the grouped code; decoding either code gives the fields back. Each invalid code must be refused with the named error.",
         "valid": [invitation_json(&one_time), invitation_json(&standing)],
+        "spellings_of_valid_0": spellings,
         "invalid": invalid.iter().map(|(c, e)| json!({"code": c, "error": e})).collect::<Vec<_>>(),
     })
 }
@@ -593,6 +856,13 @@ fn replay_invitation(v: &Value) {
         assert_eq!(
             &kdf::sha256_parts(&[b"Corridor_v1_invitation", body])[..4],
             sum
+        );
+    }
+    let first = invitation_from_json(&v["valid"][0]);
+    for spelling in v["spellings_of_valid_0"].as_array().unwrap() {
+        assert_eq!(
+            Invitation::from_code(spelling.as_str().unwrap()).unwrap(),
+            first
         );
     }
     for entry in v["invalid"].as_array().unwrap() {

@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ratchet_support;
+mod vectors_support;
 
 use corridor_client::primitives::Secret;
 use corridor_client::primitives::x25519::X25519Secret;
@@ -19,7 +20,6 @@ use corridor_client::protocol::ratchet::{Session, kdf};
 use data_encoding::HEXLOWER;
 use ratchet_support::{ReplayRng, TestRng};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 const REGENERATE: &str =
     "CORRIDOR_REGENERATE_VECTORS=1 cargo test -p corridor-client --test vectors_ratchet";
@@ -39,12 +39,6 @@ fn unhex32(v: &Value) -> Result<[u8; 32], String> {
     unhex(v)?
         .try_into()
         .map_err(|_| "expected 32 bytes".to_string())
-}
-
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/test-vectors")
-        .join(name)
 }
 
 /// The common start of both files: the handshake's outputs and the initiator's randomness.
@@ -164,7 +158,8 @@ fn generate_ratchet() -> Value {
     let dh = Secret::from_bytes(*b"fixed Diffie-Hellman output 32 b");
     let step = kdf::root_step(&init.root, &dh).unwrap();
     let (next, message_key) = kdf::chain_step(&step.chain);
-    let cipher = kdf::message_cipher(&message_key).unwrap();
+    let header_nonce = *b"header nonce";
+    let cipher = kdf::message_cipher(&message_key, &header_nonce).unwrap();
     root["kdf"] = json!({
         "sk": hex(sk.expose()),
         "initial_root": hex(init.root.expose()),
@@ -176,6 +171,7 @@ fn generate_ratchet() -> Value {
         "root_step_next_header": hex(step.next_header.expose()),
         "chain_step_next_chain": hex(next.expose()),
         "chain_step_message_key": hex(message_key.expose()),
+        "message_header_nonce": hex(&header_nonce),
         "message_aead_key": hex(cipher.key.expose()),
         "message_aead_nonce": hex(&cipher.nonce),
     });
@@ -238,8 +234,14 @@ fn verify_ratchet(v: &Value) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let chain = Secret::from_bytes(unhex32(&k["root_step_chain"])?);
     let (next, mk) = kdf::chain_step(&chain);
-    let cipher = kdf::message_cipher(&Secret::from_bytes(unhex32(&k["chain_step_message_key"])?))
-        .map_err(|e| e.to_string())?;
+    let header_nonce: [u8; 12] = unhex(&k["message_header_nonce"])?
+        .try_into()
+        .map_err(|_| "expected a 12-byte header nonce")?;
+    let cipher = kdf::message_cipher(
+        &Secret::from_bytes(unhex32(&k["chain_step_message_key"])?),
+        &header_nonce,
+    )
+    .map_err(|e| e.to_string())?;
     let checks: [(&str, &[u8]); 11] = [
         ("initial_root", init.root.expose()),
         ("initial_header_a", init.header_a.expose()),
@@ -381,19 +383,27 @@ fn render(v: &Value) -> String {
 }
 
 fn check_file(name: &str, generated: Value, verify: fn(&Value) -> Result<(), String>) {
-    let file = path(name);
-    if std::env::var_os("CORRIDOR_REGENERATE_VECTORS").is_some() {
-        std::fs::write(&file, render(&generated)).unwrap();
+    let generated = render(&generated);
+    let text = vectors_support::read_or_regenerate(name, &generated, REGENERATE);
+    vectors_support::check_text(&text, &generated, &verify)
+        .unwrap_or_else(|e| panic!("{name}: {e}; if deliberate, regenerate with {REGENERATE}"));
+}
+
+/// Changing any one byte of either file (in memory) makes its check fail.
+#[test]
+fn changing_any_byte_of_the_ratchet_and_envelope_files_fails() {
+    for (name, generated, verify) in [
+        (
+            "ratchet.json",
+            generate_ratchet(),
+            verify_ratchet as fn(&Value) -> Result<(), String>,
+        ),
+        ("envelope.json", generate_envelope(), verify_envelope),
+    ] {
+        let generated = render(&generated);
+        let text = vectors_support::read_or_regenerate(name, &generated, REGENERATE);
+        vectors_support::every_byte_is_pinned(name, &text, &generated, &verify);
     }
-    let text = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{}: {e}; regenerate with {REGENERATE}", file.display()));
-    assert_eq!(
-        text,
-        render(&generated),
-        "{name} differs from what the code generates"
-    );
-    let stored: Value = serde_json::from_str(&text).unwrap();
-    verify(&stored).unwrap();
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `VerifiedBundle::verify` on an arbitrary `signed` part and handed prekey.
 //!
 //! Input: kind byte (even: one-time, odd: last-resort) || id (4) || split (2, big-endian:
-//! how many of the remaining bytes are the `signed` part) || bytes.
+//! how many of the remaining bytes are the `signed` part) || bytes. The bundle id the
+//! signatures must cover is fixed.
 #![no_main]
 
 use corridor_client::protocol::bundle::VerifiedBundle;
@@ -28,5 +29,5 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     // No fuzzer can forge a signature for this fingerprint: any success is a finding.
-    assert!(VerifiedBundle::verify(signed, &handed, &Fingerprint([0; 32])).is_err());
+    assert!(VerifiedBundle::verify(signed, &handed, &Fingerprint([0; 32]), &[0; 16]).is_err());
 });

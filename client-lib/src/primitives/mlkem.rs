@@ -1,11 +1,13 @@
 //! ML-KEM-768 (FIPS 203), the post-quantum half of the handshake.
 
 use super::error::CryptoError;
+use super::random;
 use super::secret::Secret;
 use ml_kem::array::Array;
 use ml_kem::{Decapsulate, KeyExport, MlKem768};
 use rand_core::TryCryptoRng;
 use std::fmt;
+use zeroize::Zeroize;
 
 /// Length of an encapsulation (public) key.
 pub const PUBLIC_LEN: usize = 1184;
@@ -21,10 +23,11 @@ type Ek = ml_kem::EncapsulationKey<MlKem768>;
 
 /// An ML-KEM-768 decapsulation key, held as its 64-byte seed so it can be pickled.
 ///
-/// Zeroized on drop (ml-kem's `zeroize` feature and [`Secret`]), redacted `Debug`.
+/// Zeroized on drop (ml-kem's `zeroize` feature and [`Secret`]), redacted `Debug`. The
+/// expanded key is boxed, so moving a `KemSecret` leaves no copy of it behind.
 pub struct KemSecret {
     seed: Secret<SEED_LEN>,
-    key: Dk,
+    key: Box<Dk>,
 }
 
 impl KemSecret {
@@ -37,8 +40,14 @@ impl KemSecret {
     }
 
     /// The key pair FIPS 203 `ML-KEM.KeyGen_internal(d, z)` derives from `seed = d || z`.
+    /// Consumes the seed, which it keeps (boxed) for pickling.
     pub fn from_seed(seed: Secret<SEED_LEN>) -> Self {
-        let key = Dk::from_seed(Array::from(*seed.expose()));
+        // Copied straight from the box into the array ml-kem takes, which is wiped here
+        // after ml-kem has taken its copy.
+        let mut array = ml_kem::Seed::default();
+        array.copy_from_slice(seed.expose());
+        let key = Box::new(Dk::from_seed(array));
+        array.as_mut_slice().zeroize();
         Self { seed, key }
     }
 
@@ -63,8 +72,10 @@ impl KemSecret {
         ciphertext: &KemCiphertext,
     ) -> Result<Secret<SHARED_LEN>, CryptoError> {
         let ct = Array::from(*ciphertext.0);
-        let shared = self.key.decapsulate(&ct);
-        Ok(Secret::from_bytes(shared.into()))
+        let mut shared = self.key.decapsulate(&ct);
+        let out = Secret::try_from_slice(shared.as_slice());
+        shared.as_mut_slice().zeroize();
+        out
     }
 }
 
@@ -109,12 +120,13 @@ impl KemPublic {
         &self,
         rng: &mut R,
     ) -> Result<(KemCiphertext, Secret<SHARED_LEN>), CryptoError> {
-        let m = Secret::<32>::random(rng)?;
-        let (ct, shared) = self.0.encapsulate_deterministic(&Array::from(*m.expose()));
-        Ok((
-            KemCiphertext(Box::new(ct.into())),
-            Secret::from_bytes(shared.into()),
-        ))
+        let mut m = ml_kem::B32::default();
+        random::fill(rng, m.as_mut_slice())?;
+        let (ct, mut shared) = self.0.encapsulate_deterministic(&m);
+        m.as_mut_slice().zeroize();
+        let secret = Secret::try_from_slice(shared.as_slice());
+        shared.as_mut_slice().zeroize();
+        Ok((KemCiphertext(Box::new(ct.into())), secret?))
     }
 }
 

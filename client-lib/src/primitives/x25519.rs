@@ -11,8 +11,12 @@ pub const KEY_LEN: usize = 32;
 
 /// An X25519 secret key (a static secret: usable for many exchanges).
 ///
-/// Zeroized on drop (x25519-dalek), redacted `Debug`, constant-time `==`.
-pub struct X25519Secret(x25519_dalek::StaticSecret);
+/// Zeroized on drop (x25519-dalek), redacted `Debug`, constant-time `==`. Boxed, so
+/// moving it leaves no copy of the secret on the stack.
+///
+/// Held raw, as the 32 bytes it was made from: clamping (RFC 7748 `decodeScalar25519`)
+/// happens at every use, so [`X25519Secret::to_secret`] returns the unclamped bytes.
+pub struct X25519Secret(Box<x25519_dalek::StaticSecret>);
 
 impl X25519Secret {
     /// A fresh key from `rng`.
@@ -31,7 +35,7 @@ impl X25519Secret {
 
     /// The key whose 32-byte encoding is held in `bytes`.
     pub fn from_secret(bytes: &Secret<32>) -> Self {
-        Self(x25519_dalek::StaticSecret::from(*bytes.expose()))
+        Self(Box::new(x25519_dalek::StaticSecret::from(*bytes.expose())))
     }
 
     /// The 32-byte encoding, for pickling.
@@ -41,7 +45,7 @@ impl X25519Secret {
 
     /// The matching public key.
     pub fn public(&self) -> X25519Public {
-        X25519Public(x25519_dalek::PublicKey::from(&self.0))
+        X25519Public(x25519_dalek::PublicKey::from(&*self.0))
     }
 
     /// X25519(self, their_public).

@@ -9,8 +9,10 @@
 //! - `last_resort`: `id || x25519 || sig`.
 //!
 //! Every prekey, one-time ones included, is signed by the identity's Ed25519 key over
-//! `label || id || key`, with a different label per kind, so a relay can neither
-//! substitute a key nor pass one kind off as another. The relay hands each fetcher one
+//! `label || bundle id || id || key`, with a different label per kind, so a relay can
+//! neither substitute a key nor pass one kind off as another, and nobody (not even a
+//! holder of two invitations of one identity) can splice a prekey of one invitation's
+//! bundle into another's. The relay hands each fetcher one
 //! one-time prekey, or the last-resort one when none is left.
 //!
 //! What is published is not that plain form: [`PrekeySet::bundle`] encrypts every part
@@ -66,7 +68,9 @@ pub const BLOB_OVERHEAD: usize = aead::NONCE_LEN + aead::TAG_LEN;
 pub const BUNDLE_ID_LEN: usize = 16;
 /// Pickle type label for a [`PrekeySet`].
 pub const PREKEYS_PICKLE_LABEL: &str = "prekeys";
-const PREKEYS_PICKLE_VERSION: u8 = 1;
+/// Content version of a prekey-set pickle (version 1 had no previous last-resort prekey;
+/// it is refused).
+pub const PREKEYS_PICKLE_VERSION: u8 = 2;
 
 /// Why a fetched bundle was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +106,12 @@ pub enum BundleError {
 /// The seal public key travels only inside the invitation, so the relay (which knows the
 /// bundle id) cannot derive it; everyone holding the invitation can, which is exactly who
 /// may fetch the bundle. Redacted `Debug`, zeroized on drop.
-pub struct BundleKey(Secret<32>);
+///
+/// It also remembers the bundle id, which every prekey signature of the bundle covers.
+pub struct BundleKey {
+    key: Secret<32>,
+    bundle_id: [u8; BUNDLE_ID_LEN],
+}
 
 impl BundleKey {
     /// Derives the key of the bundle `bundle_id` published for an invitation whose seal
@@ -121,7 +130,15 @@ impl BundleKey {
             BUNDLE_KEY_INFO,
             key.as_mut_slice(),
         )?;
-        Ok(Self(Secret::from_bytes(*key)))
+        Ok(Self {
+            key: Secret::from_bytes(*key),
+            bundle_id: *bundle_id,
+        })
+    }
+
+    /// The id of the bundle this key belongs to.
+    pub fn bundle_id(&self) -> &[u8; BUNDLE_ID_LEN] {
+        &self.bundle_id
     }
 
     /// `nonce || ChaCha20-Poly1305(plain, aad) || tag`, with a fresh random nonce.
@@ -132,7 +149,7 @@ impl BundleKey {
         rng: &mut R,
     ) -> Result<Vec<u8>, CryptoError> {
         let nonce: [u8; aead::NONCE_LEN] = random::array(rng)?;
-        let sealed = aead::seal(&self.0, &nonce, aad, plain)?;
+        let sealed = aead::seal(&self.key, &nonce, aad, plain)?;
         Ok([nonce.as_slice(), &sealed].concat())
     }
 
@@ -141,7 +158,7 @@ impl BundleKey {
             .split_at_checked(aead::NONCE_LEN)
             .ok_or(BundleError::Decrypt)?;
         let nonce: [u8; aead::NONCE_LEN] = nonce.try_into().map_err(|_| BundleError::Decrypt)?;
-        aead::open(&self.0, &nonce, aad, sealed).map_err(|_| BundleError::Decrypt)
+        aead::open(&self.key, &nonce, aad, sealed).map_err(|_| BundleError::Decrypt)
     }
 
     /// Decrypts a relay's fetch answer into the plain form [`VerifiedBundle::verify`]
@@ -190,8 +207,9 @@ pub enum PrekeyRef {
     LastResort(u32),
 }
 
-fn prekey_message(label: &[u8], id: u32, key: &[u8]) -> Vec<u8> {
-    [label, &id.to_be_bytes(), key].concat()
+/// The bytes a prekey signature covers: `label || bundle id (16) || id (4) || public key`.
+fn prekey_message(label: &[u8], bundle_id: &[u8; BUNDLE_ID_LEN], id: u32, key: &[u8]) -> Vec<u8> {
+    [label, bundle_id.as_slice(), &id.to_be_bytes(), key].concat()
 }
 
 /// The responder's secret prekeys. Not `Serialize`: see [`PrekeySet::pickle`].
@@ -205,6 +223,7 @@ pub struct PrekeySet {
     last_resort: X25519Secret,
     one_time: BTreeMap<u32, X25519Secret>,
     previous: Option<Previous>,
+    previous_last_resort: Option<(u32, X25519Secret)>,
     next_id: u32,
 }
 
@@ -240,6 +259,7 @@ impl PrekeySet {
             last_resort,
             one_time: BTreeMap::new(),
             previous: None,
+            previous_last_resort: None,
             next_id: 4,
         };
         set.add_one_time(one_time, rng)?;
@@ -295,10 +315,43 @@ impl PrekeySet {
         Ok(())
     }
 
-    /// Deletes the prekeys replaced by the last [`PrekeySet::rotate`] (once no handshake
-    /// can still be in flight against them). Returns whether there were any.
+    /// Replaces the last-resort prekey with a fresh one (a new id from the counter), so
+    /// that a first message replayed against the old one stops working once the old one is
+    /// forgotten, and a later compromise does not expose handshakes made against it. The
+    /// replaced key is kept until the next call or [`PrekeySet::forget_previous`].
+    /// Republish the bundle afterwards. Draws 32 bytes.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the generator fails.
+    pub fn rotate_last_resort<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+    ) -> Result<(), CryptoError> {
+        let fresh = X25519Secret::generate(rng)?;
+        let id = self.allocate_id()?;
+        let old = std::mem::replace(&mut self.last_resort, fresh);
+        let old_id = std::mem::replace(&mut self.last_resort_id, id);
+        self.previous_last_resort = Some((old_id, old));
+        Ok(())
+    }
+
+    /// Deletes the prekeys replaced by the last [`PrekeySet::rotate`] and
+    /// [`PrekeySet::rotate_last_resort`] (once no handshake can still be in flight against
+    /// them). Returns whether there were any.
     pub fn forget_previous(&mut self) -> bool {
-        self.previous.take().is_some()
+        let signed = self.previous.take().is_some();
+        let last_resort = self.previous_last_resort.take().is_some();
+        signed || last_resort
+    }
+
+    /// Whether replaced prekeys are still held (see [`PrekeySet::forget_previous`]).
+    pub fn has_previous(&self) -> bool {
+        self.previous.is_some() || self.previous_last_resort.is_some()
+    }
+
+    /// The ids of the one-time prekeys left, ascending.
+    pub fn one_time_ids(&self) -> Vec<u32> {
+        self.one_time.keys().copied().collect()
     }
 
     /// How many one-time prekeys are left.
@@ -343,7 +396,11 @@ impl PrekeySet {
     pub(crate) fn prekey_secret(&self, prekey: PrekeyRef) -> Option<&X25519Secret> {
         match prekey {
             PrekeyRef::OneTime(id) => self.one_time.get(&id),
-            PrekeyRef::LastResort(id) => (id == self.last_resort_id).then_some(&self.last_resort),
+            PrekeyRef::LastResort(id) if id == self.last_resort_id => Some(&self.last_resort),
+            PrekeyRef::LastResort(id) => self
+                .previous_last_resort
+                .as_ref()
+                .and_then(|(old, secret)| (id == *old).then_some(secret)),
         }
     }
 
@@ -363,7 +420,7 @@ impl PrekeySet {
         key: &BundleKey,
         rng: &mut R,
     ) -> Result<Bundle, CryptoError> {
-        let plain = self.plain_bundle(identity);
+        let plain = self.plain_bundle(identity, key.bundle_id());
         let signed = Blob(key.seal(BLOB_SIGNED_LABEL, plain.signed.as_bytes(), rng)?);
         let one_time = plain
             .one_time
@@ -386,8 +443,8 @@ impl PrekeySet {
 
     /// The bundle's plain, signed form (identity in the clear). Never publish this: it is
     /// what [`PrekeySet::bundle`] encrypts and [`VerifiedBundle::verify`] checks, exposed
-    /// for tests and test vectors.
-    pub fn plain_bundle(&self, identity: &Identity) -> Bundle {
+    /// for tests and test vectors. Every signature covers `bundle_id`.
+    pub fn plain_bundle(&self, identity: &Identity, bundle_id: &[u8; BUNDLE_ID_LEN]) -> Bundle {
         let spk = self.signed.public();
         let kem = self.kem.public().to_bytes();
         let mut signed = Vec::with_capacity(SIGNED_PART_LEN);
@@ -399,6 +456,7 @@ impl PrekeySet {
             &identity
                 .sign(&prekey_message(
                     SIGNED_PREKEY_LABEL,
+                    bundle_id,
                     self.signed_id,
                     spk.as_bytes(),
                 ))
@@ -408,7 +466,12 @@ impl PrekeySet {
         signed.put(&kem);
         signed.put(
             &identity
-                .sign(&prekey_message(KEM_PREKEY_LABEL, self.kem_id, &kem))
+                .sign(&prekey_message(
+                    KEM_PREKEY_LABEL,
+                    bundle_id,
+                    self.kem_id,
+                    &kem,
+                ))
                 .to_bytes(),
         );
 
@@ -419,6 +482,7 @@ impl PrekeySet {
                 let public = secret.public();
                 let sig = identity.sign(&prekey_message(
                     ONE_TIME_PREKEY_LABEL,
+                    bundle_id,
                     *id,
                     public.as_bytes(),
                 ));
@@ -437,6 +501,7 @@ impl PrekeySet {
             &identity
                 .sign(&prekey_message(
                     LAST_RESORT_PREKEY_LABEL,
+                    bundle_id,
                     self.last_resort_id,
                     lr.as_bytes(),
                 ))
@@ -475,6 +540,14 @@ impl PrekeySet {
                 p.put(prev.signed.to_secret().expose());
                 p.put_u32(prev.kem_id);
                 p.put(prev.kem.seed().expose());
+            }
+        }
+        match &self.previous_last_resort {
+            None => p.put_u8(0),
+            Some((id, secret)) => {
+                p.put_u8(1);
+                p.put_u32(*id);
+                p.put(secret.to_secret().expose());
             }
         }
         let count = u32::try_from(self.one_time.len()).map_err(|_| PickleError::Malformed)?;
@@ -527,6 +600,11 @@ impl PrekeySet {
             }
             _ => return Err(PickleError::Malformed),
         };
+        let previous_last_resort = match r.u8().map_err(m)? {
+            0 => None,
+            1 => Some((r.u32().map_err(m)?, x25519(&mut r)?)),
+            _ => return Err(PickleError::Malformed),
+        };
         let count = r.u32().map_err(m)?;
         let mut one_time = BTreeMap::new();
         for _ in 0..count {
@@ -543,6 +621,7 @@ impl PrekeySet {
             last_resort,
             one_time,
             previous,
+            previous_last_resort,
             next_id,
         })
     }
@@ -570,15 +649,18 @@ pub struct VerifiedBundle {
 
 impl VerifiedBundle {
     /// Verifies a fetched bundle's plain form (after [`BundleKey::open_fetch`]): its
-    /// `signed` part and the prekey the relay handed out.
+    /// `signed` part and the prekey the relay handed out, every signature over the bundle
+    /// id `bundle_id` (the invitation's).
     ///
     /// # Errors
     /// [`BundleError::WrongIdentity`] if the identity is not the one with fingerprint
-    /// `expected`; otherwise see [`BundleError`]. Any bad signature is refused.
+    /// `expected`; otherwise see [`BundleError`]. Any bad signature is refused, including
+    /// a valid signature made for another bundle (a spliced prekey).
     pub fn verify(
         signed: &[u8],
         handed: &HandedPrekey,
         expected: &Fingerprint,
+        bundle_id: &[u8; BUNDLE_ID_LEN],
     ) -> Result<Self, BundleError> {
         let m = |_| BundleError::Malformed;
         if signed.len() != SIGNED_PART_LEN {
@@ -595,8 +677,11 @@ impl VerifiedBundle {
         }
         let vk = *identity.signing_key();
         let check = |label: &[u8], id: u32, key: &[u8], sig: [u8; 64]| {
-            vk.verify(&prekey_message(label, id, key), &Signature::from_bytes(sig))
-                .map_err(|_| BundleError::BadSignature)
+            vk.verify(
+                &prekey_message(label, bundle_id, id, key),
+                &Signature::from_bytes(sig),
+            )
+            .map_err(|_| BundleError::BadSignature)
         };
 
         let signed_prekey_id = r.u32().map_err(m)?;
@@ -655,7 +740,7 @@ impl VerifiedBundle {
         key: &BundleKey,
     ) -> Result<Self, BundleError> {
         let (signed, handed) = key.open_fetch(response)?;
-        Self::verify(&signed, &handed, expected)
+        Self::verify(&signed, &handed, expected, key.bundle_id())
     }
 
     /// The responder's identity.

@@ -18,7 +18,8 @@ pub const LABEL_INIT_HKA: &[u8] = b"Corridor_v1_ratchet_init_header_a";
 pub const LABEL_INIT_NHKB: &[u8] = b"Corridor_v1_ratchet_init_next_header_b";
 /// HKDF info of the root KDF.
 pub const LABEL_ROOT: &[u8] = b"Corridor_v1_ratchet_root";
-/// HKDF info that expands a message key into an AEAD key and nonce.
+/// HKDF info that expands a message key (with the header nonce as salt) into an AEAD key
+/// and nonce.
 pub const LABEL_MESSAGE: &[u8] = b"Corridor_v1_ratchet_message_key";
 /// HMAC input that derives a message key from a chain key.
 pub const CHAIN_MESSAGE_BYTE: u8 = 0x01;
@@ -101,16 +102,24 @@ pub struct MessageCipher {
     pub nonce: [u8; NONCE_LEN],
 }
 
-/// HKDF-SHA256(salt = 32 zero bytes, ikm = MK, info = [`LABEL_MESSAGE`]) → 44 bytes:
-/// key (32) || nonce (12). Each message key is used for exactly one message, so a derived
-/// nonce is safe.
+/// HKDF-SHA256(salt = `header_nonce`, ikm = MK, info = [`LABEL_MESSAGE`]) → 44 bytes:
+/// key (32) || nonce (12).
+///
+/// `header_nonce` is the 12 random bytes that start the message's encrypted header (drawn
+/// fresh for every encryption). A sender whose state was rolled back (a crash before the
+/// state reached the disk, a restored backup, an imaged disk) derives the same message key
+/// MK for a repeated message number, but draws a new header nonce, so its body key and
+/// nonce differ: it can never encrypt two plaintexts under one ChaCha20 key and nonce.
 ///
 /// # Errors
 /// Never for these lengths; the `Result` keeps the path free of panics.
-pub fn message_cipher(message_key: &Secret<32>) -> Result<MessageCipher, CryptoError> {
+pub fn message_cipher(
+    message_key: &Secret<32>,
+    header_nonce: &[u8; NONCE_LEN],
+) -> Result<MessageCipher, CryptoError> {
     let mut out = Zeroizing::new([0u8; 32 + NONCE_LEN]);
     hkdf_sha256(
-        &ZERO_SALT,
+        header_nonce,
         message_key.expose(),
         LABEL_MESSAGE,
         out.as_mut_slice(),

@@ -33,7 +33,7 @@ mod skipped;
 
 pub use pickle::{SESSION_PICKLE_LABEL, SESSION_PICKLE_VERSION};
 
-use crate::primitives::aead::{self, TAG_LEN};
+use crate::primitives::aead::{self, NONCE_LEN, TAG_LEN};
 use crate::primitives::random::TryCryptoRng;
 use crate::primitives::x25519::{X25519Public, X25519Secret};
 use crate::primitives::{CryptoError, Secret};
@@ -51,6 +51,13 @@ pub const MAX_SKIP: u32 = 1000;
 
 /// Most skipped message keys a session keeps in all; past it, the oldest are evicted.
 pub const MAX_SKIPPED_KEYS: usize = 2000;
+
+/// Skipped message keys expire: the keys of a receiving chain are deleted once the peer
+/// has made more than this many DH ratchet steps after it (so the keys of at most five
+/// receiving chains, the current one included, are ever held; libsignal keeps five
+/// receiver chains). A message that arrives later is refused with
+/// [`RatchetError::Decrypt`], as its header key is gone too.
+pub const SKIPPED_KEY_MAX_STEPS: u32 = 4;
 
 /// Why a ratchet operation failed. No variant carries key material or plaintext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +141,8 @@ pub struct Session {
     previous_sent: u32,
     /// The sending half of a DH ratchet step is due at the next encryption.
     ratchet_pending: bool,
+    /// Receiving epoch: how many receiving DH ratchet steps this session has made.
+    receive_epoch: u32,
     skipped: SkippedKeys,
 }
 
@@ -163,13 +172,31 @@ fn skip_keys(
     Ok((chain, keys))
 }
 
-fn open_body(
-    message_key: &Secret<32>,
-    aad: &[u8],
-    body: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, RatchetError> {
-    let cipher = kdf::message_cipher(message_key)?;
-    aead::open(&cipher.key, &cipher.nonce, aad, body).map_err(|_| RatchetError::Decrypt)
+/// The random nonce that starts an encrypted header: the salt of the body's key
+/// derivation.
+fn header_nonce(encrypted_header: &[u8]) -> Result<[u8; NONCE_LEN], RatchetError> {
+    encrypted_header
+        .get(..NONCE_LEN)
+        .and_then(|n| n.try_into().ok())
+        .ok_or(RatchetError::Malformed)
+}
+
+/// A received message's body with what its decryption needs besides the message key.
+struct Body<'a> {
+    /// `AD || encrypted header`.
+    aad: Vec<u8>,
+    /// The header's random nonce, the salt of the body key derivation.
+    header_nonce: [u8; NONCE_LEN],
+    /// Ciphertext and tag.
+    sealed: &'a [u8],
+}
+
+impl Body<'_> {
+    fn open(&self, message_key: &Secret<32>) -> Result<Zeroizing<Vec<u8>>, RatchetError> {
+        let cipher = kdf::message_cipher(message_key, &self.header_nonce)?;
+        aead::open(&cipher.key, &cipher.nonce, &self.aad, self.sealed)
+            .map_err(|_| RatchetError::Decrypt)
+    }
 }
 
 fn header_result(r: Result<Header, HeaderError>) -> Result<Option<Header>, RatchetError> {
@@ -212,6 +239,7 @@ impl Session {
             received: 0,
             previous_sent: 0,
             ratchet_pending: false,
+            receive_epoch: 0,
             skipped: SkippedKeys::default(),
         })
     }
@@ -245,6 +273,7 @@ impl Session {
             received: 0,
             previous_sent: 0,
             ratchet_pending: false,
+            receive_epoch: 0,
             skipped: SkippedKeys::default(),
         })
     }
@@ -306,7 +335,7 @@ impl Session {
         };
         let mut out = header.seal(header_key, &self.ad, rng)?;
         let aad = [self.ad.as_slice(), out.as_slice()].concat();
-        let cipher = kdf::message_cipher(&message_key)?;
+        let cipher = kdf::message_cipher(&message_key, &header_nonce(&out)?)?;
         let body = aead::seal(&cipher.key, &cipher.nonce, &aad, plaintext)?;
         out.extend_from_slice(&body);
 
@@ -345,13 +374,17 @@ impl Session {
         if body.len() < TAG_LEN {
             return Err(RatchetError::Malformed.into());
         }
-        let aad = [self.ad.as_slice(), encrypted_header].concat();
+        let body = Body {
+            aad: [self.ad.as_slice(), encrypted_header].concat(),
+            header_nonce: header_nonce(encrypted_header)?,
+            sealed: body,
+        };
 
         // TrySkippedMessageKeysHE.
         let mut header_of_skipped_chain = false;
         if let Some((chain, header)) = self.skipped.find(encrypted_header, &self.ad) {
             if let Some(key) = self.skipped.get(chain, header.number) {
-                let value = accept(open_body(key, &aad, body)?)?;
+                let value = accept(body.open(key)?)?;
                 self.skipped.remove(chain, header.number);
                 return Ok(value);
             }
@@ -363,7 +396,7 @@ impl Session {
             if let Some(header) =
                 header_result(Header::open(encrypted_header, header_key, &self.ad))?
             {
-                return self.receive_in_chain(header, &aad, body, accept);
+                return self.receive_in_chain(header, &body, accept);
             }
         }
 
@@ -373,7 +406,7 @@ impl Session {
             &self.next_header_recv,
             &self.ad,
         ))? {
-            Some(header) => self.receive_new_chain(header, &aad, body, accept),
+            Some(header) => self.receive_new_chain(header, &body, accept),
             None if header_of_skipped_chain => Err(RatchetError::Duplicate.into()),
             None => Err(RatchetError::Decrypt.into()),
         }
@@ -382,8 +415,7 @@ impl Session {
     fn receive_in_chain<T, E: From<RatchetError>>(
         &mut self,
         header: Header,
-        aad: &[u8],
-        body: &[u8],
+        body: &Body<'_>,
         accept: impl FnOnce(Zeroizing<Vec<u8>>) -> Result<T, E>,
     ) -> Result<T, E> {
         if self.remote_ratchet != Some(header.ratchet_key) {
@@ -399,10 +431,10 @@ impl Session {
         let chain = self.receiving_chain.as_ref().ok_or(RatchetError::Decrypt)?;
         let (chain, skipped) = skip_keys(chain, self.received, header.number)?;
         let (next_chain, message_key) = kdf::chain_step(&chain);
-        let value = accept(open_body(&message_key, aad, body)?)?;
+        let value = accept(body.open(&message_key)?)?;
 
         if let Some(header_key) = &self.header_recv {
-            self.skipped.insert(header_key, skipped);
+            self.skipped.insert(header_key, self.receive_epoch, skipped);
         }
         self.receiving_chain = Some(next_chain);
         self.received = next_received;
@@ -412,8 +444,7 @@ impl Session {
     fn receive_new_chain<T, E: From<RatchetError>>(
         &mut self,
         header: Header,
-        aad: &[u8],
-        body: &[u8],
+        body: &Body<'_>,
         accept: impl FnOnce(Zeroizing<Vec<u8>>) -> Result<T, E>,
     ) -> Result<T, E> {
         let next_received = header
@@ -432,12 +463,17 @@ impl Session {
         let step = kdf::root_step(&self.root, &dh).map_err(RatchetError::from)?;
         let (chain, new_skipped) = skip_keys(&step.chain, 0, header.number)?;
         let (next_chain, message_key) = kdf::chain_step(&chain);
-        let value = accept(open_body(&message_key, aad, body)?)?;
+        let value = accept(body.open(&message_key)?)?;
 
+        let epoch = self.receive_epoch.saturating_add(1);
         if let Some(old_header_key) = &self.header_recv {
-            self.skipped.insert(old_header_key, old_skipped);
+            self.skipped
+                .insert(old_header_key, self.receive_epoch, old_skipped);
         }
-        self.skipped.insert(&self.next_header_recv, new_skipped);
+        self.skipped
+            .insert(&self.next_header_recv, epoch, new_skipped);
+        self.skipped.expire(epoch);
+        self.receive_epoch = epoch;
         self.previous_sent = self.sent;
         self.sent = 0;
         self.received = next_received;

@@ -5,18 +5,19 @@
 //! Content (inside the encryption), every integer big-endian, every key 32 bytes:
 //!
 //! ```text
-//! content version (u8 = 1)
+//! content version (u8 = 2)
 //! AD (u32 length || bytes)
 //! RK || DHs secret
 //! DHr, CKs, CKr, HKs, HKr: each a presence byte (0 or 1) followed by the key if 1
 //! NHKs || NHKr
-//! Ns (u32) || Nr (u32) || PN (u32) || ratchet_pending (u8: 0 or 1)
-//! skipped chains (u32 count), each: header key || key count (u32)
-//!     || count × (message number (u32) || message key), numbers strictly ascending
+//! Ns (u32) || Nr (u32) || PN (u32) || ratchet_pending (u8: 0 or 1) || receiving epoch (u32)
+//! skipped chains (u32 count), oldest first, each: header key || epoch (u32)
+//!     || key count (u32) || count × (message number (u32) || message key),
+//!     numbers strictly ascending, epochs not decreasing and not expired
 //! ```
 
 use super::skipped::{SkippedChain, SkippedKeys};
-use super::{MAX_SKIP, MAX_SKIPPED_KEYS, Session};
+use super::{MAX_SKIP, MAX_SKIPPED_KEYS, SKIPPED_KEY_MAX_STEPS, Session};
 use crate::primitives::Secret;
 use crate::primitives::random::TryCryptoRng;
 use crate::primitives::x25519::{X25519Public, X25519Secret};
@@ -29,7 +30,8 @@ use zeroize::Zeroizing;
 pub const SESSION_PICKLE_LABEL: &str = "session";
 
 /// The content version this code writes and reads.
-pub const SESSION_PICKLE_VERSION: u8 = 1;
+/// (Version 1 had no receiving epochs; it is refused.)
+pub const SESSION_PICKLE_VERSION: u8 = 2;
 
 fn malformed(_: Truncated) -> PickleError {
     PickleError::Malformed
@@ -95,10 +97,12 @@ impl Session {
         out.put_u32(self.received);
         out.put_u32(self.previous_sent);
         out.put_u8(u8::from(self.ratchet_pending));
+        out.put_u32(self.receive_epoch);
         let chains: Vec<&SkippedChain> = self.skipped.chains().collect();
         out.put_u32(u32::try_from(chains.len()).map_err(|_| PickleError::Malformed)?);
         for chain in chains {
             out.put(chain.header_key.expose());
+            out.put_u32(chain.epoch);
             out.put_u32(u32::try_from(chain.keys.len()).map_err(|_| PickleError::Malformed)?);
             for (number, key) in &chain.keys {
                 out.put_u32(*number);
@@ -115,7 +119,7 @@ impl Session {
     /// alteration; [`PickleError::Version`] for an unknown content version;
     /// [`PickleError::Malformed`] for content that does not describe a valid session
     /// (bad presence bytes, a chain without its header key, skipped keys past the bounds
-    /// or out of order, trailing bytes). Never panics on arbitrary input.
+    /// or out of order, a skipped chain from a later or an expired epoch, trailing bytes). Never panics on arbitrary input.
     pub fn unpickle(key: &Secret<32>, pickled: &[u8]) -> Result<Self, PickleError> {
         let plain = pickle::open(key, SESSION_PICKLE_LABEL, pickled)?;
         let mut r = Reader::new(&plain);
@@ -136,11 +140,21 @@ impl Session {
         let received = r.u32().map_err(malformed)?;
         let previous_sent = r.u32().map_err(malformed)?;
         let ratchet_pending = read_flag(&mut r)?;
+        let receive_epoch = r.u32().map_err(malformed)?;
         let chain_count = r.u32().map_err(malformed)?;
         let mut chains = Vec::new();
         let mut total = 0usize;
         for _ in 0..chain_count {
             let header_key = read_secret(&mut r)?;
+            let epoch = r.u32().map_err(malformed)?;
+            let expired = epoch > receive_epoch || receive_epoch - epoch > SKIPPED_KEY_MAX_STEPS;
+            if expired
+                || chains
+                    .last()
+                    .is_some_and(|c: &SkippedChain| c.epoch > epoch)
+            {
+                return Err(PickleError::Malformed);
+            }
             let count = r.u32().map_err(malformed)?;
             total = total.saturating_add(count as usize);
             if count == 0 || count > MAX_SKIP || total > MAX_SKIPPED_KEYS {
@@ -156,7 +170,11 @@ impl Session {
                 last = Some(number);
                 keys.insert(number, read_secret(&mut r)?);
             }
-            chains.push(SkippedChain { header_key, keys });
+            chains.push(SkippedChain {
+                header_key,
+                epoch,
+                keys,
+            });
         }
         r.finish().map_err(malformed)?;
         let consistent = (receiving_chain.is_none() || header_recv.is_some())
@@ -180,6 +198,7 @@ impl Session {
             received,
             previous_sent,
             ratchet_pending,
+            receive_epoch,
             skipped: SkippedKeys::from_chains(chains),
         })
     }

@@ -7,15 +7,22 @@
 //! are kept per chain and [`MAX_SKIPPED_KEYS`] in all. Past a storage bound the oldest key
 //! is evicted: a lossy network must not wedge a session, and a message whose key was
 //! evicted is then refused as `RatchetError::Duplicate`.
+//!
+//! Expiry: every chain records the receiving epoch it belongs to (the number of receiving
+//! DH ratchet steps the session had made when that chain was its receiving chain). Once
+//! the session's epoch exceeds a chain's by more than [`SKIPPED_KEY_MAX_STEPS`], the
+//! chain and its keys are deleted, however few keys it holds.
 
 use super::header::Header;
-use super::{MAX_SKIP, MAX_SKIPPED_KEYS};
+use super::{MAX_SKIP, MAX_SKIPPED_KEYS, SKIPPED_KEY_MAX_STEPS};
 use crate::primitives::Secret;
 use std::collections::{BTreeMap, VecDeque};
 
 /// The skipped keys of one receiving chain.
 pub(crate) struct SkippedChain {
     pub(crate) header_key: Secret<32>,
+    /// The session's receiving epoch while this was its receiving chain.
+    pub(crate) epoch: u32,
     pub(crate) keys: BTreeMap<u32, Secret<32>>,
 }
 
@@ -68,9 +75,21 @@ impl SkippedKeys {
         }
     }
 
-    /// Stores `keys` (ascending message numbers) for the chain of `header_key`, then evicts
-    /// the oldest keys past the bounds.
-    pub(crate) fn insert(&mut self, header_key: &Secret<32>, keys: Vec<(u32, Secret<32>)>) {
+    /// Deletes every chain older than [`SKIPPED_KEY_MAX_STEPS`] receiving DH ratchet steps
+    /// at receiving epoch `epoch`.
+    pub(crate) fn expire(&mut self, epoch: u32) {
+        self.chains
+            .retain(|c| epoch.saturating_sub(c.epoch) <= SKIPPED_KEY_MAX_STEPS);
+    }
+
+    /// Stores `keys` (ascending message numbers) for the chain of `header_key`, of
+    /// receiving epoch `epoch`, then evicts the oldest keys past the bounds.
+    pub(crate) fn insert(
+        &mut self,
+        header_key: &Secret<32>,
+        epoch: u32,
+        keys: Vec<(u32, Secret<32>)>,
+    ) {
         if keys.is_empty() {
             return;
         }
@@ -83,6 +102,7 @@ impl SkippedKeys {
             Some(chain) => chain.keys.extend(keys),
             None => self.chains.push_back(SkippedChain {
                 header_key: header_key.clone(),
+                epoch,
                 keys: keys.into_iter().collect(),
             }),
         }
