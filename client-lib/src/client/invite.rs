@@ -115,13 +115,7 @@ impl Client {
             standing,
         };
         let code = proto::encode_invitation(&fields)?;
-        let schedule = standing.then(|| PrekeySchedule {
-            rotated_at: self.now(),
-            previous_until: None,
-            live: one_time_ids,
-            stale: Vec::new(),
-            unpublished: false,
-        });
+        let schedule = standing.then(|| PrekeySchedule::new(self.now(), one_time_ids));
         let record = InvitationRecord {
             id: self.db.next_seq()?,
             identity: identity_pickle,
@@ -358,24 +352,13 @@ impl Client {
     }
 }
 
-/// A standing invitation's signed, last-resort and ML-KEM prekeys are replaced this long
-/// after the last replacement (at the first `sync` after that): 7 days.
-pub const PREKEY_ROTATION_SECS: u64 = 7 * 24 * 3600;
-/// Replaced prekeys (and one-time prekeys no longer published) are kept this long, so an
-/// initiator that fetched the older bundle still gets an answer: 7 days, so the replaced
-/// prekeys live until the next rotation.
-pub const PREKEY_OVERLAP_SECS: u64 = 7 * 24 * 3600;
-/// A standing invitation gets a fresh pool of one-time prekeys when fewer than this many
-/// of the published ones are left unused.
-pub const ONE_TIME_REFILL_BELOW: usize = 5;
-
 impl Client {
     /// The prekey schedule of every open standing invitation (run by `sync` after the
     /// intake mailboxes were drained, so every envelope already waiting is answered with
     /// the prekeys it was made for): forget what outlived the overlap, rotate when due,
-    /// refill one-time prekeys when low, publish. The new prekeys are persisted before
-    /// the bundle that names them is published; a failed publication is retried on the
-    /// next sync.
+    /// refill one-time prekeys when low, publish (see [`PrekeySchedule::plan`]). The new
+    /// prekeys are persisted before the bundle that names them is published; a failed
+    /// publication is retried on the next sync.
     pub(crate) async fn maintain_standing_invitations(
         &self,
         unreachable: &mut std::collections::HashSet<String>,
@@ -398,26 +381,21 @@ impl Client {
                 else {
                     continue;
                 };
-                let step = self.advance_schedule(&mut invitation, now)?;
-                if step.changed {
+                if self.advance_schedule(&mut invitation, now)? {
                     self.db.put(Tree::Invitations, &key, &invitation, None)?;
-                }
-                if !step.publish {
-                    continue;
                 }
                 invitation
             };
-            if unreachable.contains(&publication.bundle_relay) {
-                continue;
-            }
             let Some(schedule) = &publication.schedule else {
                 continue;
             };
-            let hidden: Vec<u32> = schedule.stale.iter().map(|(id, _)| *id).collect();
+            if !schedule.unpublished || unreachable.contains(&publication.bundle_relay) {
+                continue;
+            }
             let bundle = proto::bundle_without(
                 &self.keys_of(&publication.identity)?,
                 &publication.prekeys,
-                &hidden,
+                &schedule.hidden(),
                 &publication.seal_secret,
                 &publication.bundle_id,
             )?;
@@ -452,64 +430,32 @@ impl Client {
         Ok(())
     }
 
-    /// Applies the schedule to one standing invitation's local prekeys.
-    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<Step> {
+    /// Carries out what the schedule says is due on one standing invitation's local
+    /// prekeys. Returns whether the record changed (persist it).
+    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<bool> {
         let Some(mut schedule) = invitation.schedule.clone() else {
-            return Ok(Step::default());
+            return Ok(false);
         };
-        let mut changed = false;
+        let plan = schedule.plan(now);
+        if !plan.changes() {
+            return Ok(false);
+        }
         let keys = self.keys_of(&invitation.identity)?;
-        let expired: Vec<u32> = schedule
-            .stale
-            .iter()
-            .filter(|(_, until)| *until <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        let previous_over = schedule.previous_until.is_some_and(|t| t <= now);
-        if !expired.is_empty() || previous_over {
-            invitation.prekeys =
-                proto::forget_prekeys(&keys, &invitation.prekeys, &expired, previous_over)?;
-            schedule.stale.retain(|(_, until)| *until > now);
-            if previous_over {
-                schedule.previous_until = None;
-            }
-            changed = true;
+        let mut prekeys = invitation.prekeys.clone();
+        if !plan.forget.is_empty() || plan.forget_previous {
+            prekeys = proto::forget_prekeys(&keys, &prekeys, &plan.forget, plan.forget_previous)?;
         }
-        let rotate = now >= schedule.rotated_at.saturating_add(PREKEY_ROTATION_SECS);
-        let low = schedule.live.len() < ONE_TIME_REFILL_BELOW;
-        if rotate || low {
-            let (pickle, fresh) = proto::renew_prekeys(
-                &keys,
-                &invitation.prekeys,
-                rotate,
-                ONE_TIME_PREKEYS_STANDING,
-            )?;
-            invitation.prekeys = pickle;
-            // Every one-time prekey published so far may be in someone's hands: none is
-            // published again, each is kept for the overlap.
-            let until = now.saturating_add(PREKEY_OVERLAP_SECS);
-            schedule
-                .stale
-                .extend(schedule.live.iter().map(|id| (*id, until)));
-            schedule.live = fresh;
-            if rotate {
-                schedule.rotated_at = now;
-                schedule.previous_until = Some(until);
-            }
-            schedule.unpublished = true;
-            changed = true;
+        let mut fresh = Vec::new();
+        if plan.refill {
+            // A rotation always comes with a refill (see `Plan::refill`).
+            let (renewed, ids) =
+                proto::renew_prekeys(&keys, &prekeys, plan.rotate, ONE_TIME_PREKEYS_STANDING)?;
+            prekeys = renewed;
+            fresh = ids;
         }
-        let publish = schedule.unpublished;
+        schedule.apply(&plan, fresh, now);
+        invitation.prekeys = prekeys;
         invitation.schedule = Some(schedule);
-        Ok(Step { changed, publish })
+        Ok(true)
     }
-}
-
-/// What [`Client::advance_schedule`] did to one invitation.
-#[derive(Default)]
-struct Step {
-    /// The record changed: persist it.
-    changed: bool,
-    /// The relay needs the bundle published again.
-    publish: bool,
 }

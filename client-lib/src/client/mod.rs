@@ -25,6 +25,7 @@ mod error;
 mod invite;
 mod net;
 mod payload;
+mod prekey_schedule;
 mod proto;
 mod records;
 mod rotate;
@@ -33,9 +34,8 @@ mod types;
 
 pub use crate::store::Passphrase;
 pub use error::{ClientError, Result};
-pub use invite::{
-    MAX_INVITATION_SECS, ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS,
-};
+pub use invite::MAX_INVITATION_SECS;
+pub use prekey_schedule::{ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS};
 pub use types::{
     Clock, ContactSummary, CreateOptions, Direction, Event, IdentityChoice, IdentityView,
     InvitationKind, InvitationSummary, KdfChoice, ManualClock, MessageKind, MessageView,

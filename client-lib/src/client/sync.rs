@@ -431,8 +431,7 @@ impl Client {
         invitation.uses = invitation.uses.saturating_add(1);
         invitation.prekeys = responded.prekeys;
         if let (Some(schedule), Some(used)) = (invitation.schedule.as_mut(), responded.one_time) {
-            schedule.live.retain(|id| *id != used);
-            schedule.stale.retain(|(id, _)| *id != used);
+            schedule.used(used);
         }
         invitation.responders.push((initial.ephemeral, contact.id));
         self.db.put(Tree::Invitations, &key, &invitation, None)?;
