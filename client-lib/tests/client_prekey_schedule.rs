@@ -11,7 +11,7 @@ mod support;
 use corridor_client::client::{
     Client, InvitationKind, ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS,
 };
-use corridor_client::protocol::bundle::{BundleKey, VerifiedBundle};
+use corridor_client::protocol::bundle::{BundleKey, PrekeyRef, VerifiedBundle};
 use corridor_client::protocol::invitation::Invitation;
 use corridor_client::transport::{
     AuthSigner, HttpConfig, MailboxIds, NetFailure, ReceivedEnvelope, Relay, RelayFuture,
@@ -319,4 +319,33 @@ async fn a_one_time_prekey_taken_before_a_refill_is_kept_only_for_the_overlap() 
     let report = org.sync().await.unwrap();
     assert!(report.new_contacts.is_empty(), "{report:?}");
     assert_eq!(report.rejected, 1, "{report:?}");
+}
+
+/// Fetches `code`'s bundle until the relay hands out the last-resort prekey; its id.
+async fn drain_to_last_resort(world: &World, code: &str) -> u32 {
+    for _ in 0..64 {
+        let (bundle, _) = fetch_verified(world, code).await;
+        if let PrekeyRef::LastResort(id) = bundle.prekey().0 {
+            return id;
+        }
+    }
+    panic!("the pool never ran out");
+}
+
+#[tokio::test]
+async fn the_last_resort_prekey_rotates_too_and_the_old_one_answers_within_the_overlap() {
+    let world = World::new();
+    let org = world.client("org").await;
+    let code = org
+        .create_invitation(InvitationKind::Standing { max_uses: None }, 60 * DAY)
+        .await
+        .unwrap();
+    let first = drain_to_last_resort(&world, &code).await;
+    // This initiator gets the last-resort prekey, then goes offline.
+    let (old, old_gate) = accept_and_hold(&world, "old", &code).await;
+    world.clock.advance(PREKEY_ROTATION_SECS);
+    org.sync().await.unwrap();
+    let second = drain_to_last_resort(&world, &code).await;
+    assert_ne!(first, second, "last-resort prekey replaced");
+    assert!(release_and_talk(&org, &old, &old_gate, "via the old last resort").await);
 }

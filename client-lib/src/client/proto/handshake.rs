@@ -126,9 +126,9 @@ pub(crate) fn new_prekeys(
     })
 }
 
-/// Renews a standing invitation's prekeys: optionally rotates the signed and ML-KEM
-/// prekeys (the replaced pair stays for handshakes begun against the older bundle) and
-/// adds `fresh` one-time prekeys. Returns the new pickle and the new one-time ids.
+/// Renews a standing invitation's prekeys: optionally rotates the signed, ML-KEM and
+/// last-resort prekeys (the replaced ones stay, for handshakes begun against the older
+/// bundle, until [`forget_prekeys`] with `previous`) and adds `fresh` one-time prekeys. Returns the new pickle and the new one-time ids.
 pub(crate) fn renew_prekeys(
     keys: &Keys,
     prekeys: &SecretBytes,
@@ -139,6 +139,8 @@ pub(crate) fn renew_prekeys(
         .map_err(|_| ClientError::Storage)?;
     if rotate {
         set.rotate(&mut OsRng).map_err(|_| ClientError::Crypto)?;
+        set.rotate_last_resort(&mut OsRng)
+            .map_err(|_| ClientError::Crypto)?;
     }
     let ids = set
         .add_one_time(fresh, &mut OsRng)
