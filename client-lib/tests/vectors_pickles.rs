@@ -66,7 +66,8 @@ fn generate() -> Value {
     assert!(set.consume(PrekeyRef::OneTime(4)));
     let prekeys_pickled = set.pickle(&pickle_key, &mut rng).unwrap();
     let prekeys_salt = rng.take_drawn();
-    let prekeys_content = pickle::open(&pickle_key, PREKEYS_PICKLE_LABEL, &prekeys_pickled).unwrap();
+    let prekeys_content =
+        pickle::open(&pickle_key, PREKEYS_PICKLE_LABEL, &prekeys_pickled).unwrap();
 
     // A session with skipped keys: the responder has read message 2 before 0 and 1.
     let sk = Secret::<32>::random(&mut rng).unwrap();
@@ -84,7 +85,8 @@ fn generate() -> Value {
     bob.decrypt(&bytes(&messages[2]["message"])).unwrap();
     let session_pickled = bob.pickle(&pickle_key, &mut rng).unwrap();
     let session_salt = rng.take_drawn();
-    let session_content = pickle::open(&pickle_key, SESSION_PICKLE_LABEL, &session_pickled).unwrap();
+    let session_content =
+        pickle::open(&pickle_key, SESSION_PICKLE_LABEL, &session_pickled).unwrap();
 
     // A reassembler holding the first block of a two-block payload.
     let payload: Vec<u8> = (0..REASSEMBLED).map(|i| (i % 251) as u8).collect();
@@ -92,7 +94,12 @@ fn generate() -> Value {
     let seal_rng = rng.take_drawn();
     assert_eq!(blocks.len(), 2);
     let mut reassembler = Reassembler::new();
-    assert!(reassembler.open_message(&mut bob, &blocks[0]).unwrap().is_none());
+    assert!(
+        reassembler
+            .open_message(&mut bob, &blocks[0])
+            .unwrap()
+            .is_none()
+    );
     let reassembler_pickled = reassembler.pickle(&pickle_key, &mut rng).unwrap();
     let reassembler_salt = rng.take_drawn();
     let reassembler_content =
@@ -193,7 +200,9 @@ fn replay_file(v: &Value) {
         assert_eq!(out, bytes(&m["message"]));
     }
     assert_eq!(
-        bob.decrypt(&bytes(&messages[2]["message"])).unwrap().to_vec(),
+        bob.decrypt(&bytes(&messages[2]["message"]))
+            .unwrap()
+            .to_vec(),
         bytes(&messages[2]["plaintext"])
     );
     let mut rng = replay(&s["salt_rng"]);
@@ -220,7 +229,12 @@ fn replay_file(v: &Value) {
     let expected: Vec<Vec<u8>> = r["blocks"].as_array().unwrap().iter().map(bytes).collect();
     assert_eq!(blocks, expected);
     let mut reassembler = Reassembler::new();
-    assert!(reassembler.open_message(&mut bob, &expected[0]).unwrap().is_none());
+    assert!(
+        reassembler
+            .open_message(&mut bob, &expected[0])
+            .unwrap()
+            .is_none()
+    );
     let mut rng = replay(&r["salt_rng"]);
     check_pickle(&key, r, &reassembler.pickle(&key, &mut rng).unwrap());
     assert!(rng.used_exactly());
@@ -246,8 +260,9 @@ fn rendered() -> String {
 fn pickle_vectors() {
     let generated = rendered();
     let text = vectors_support::read_or_regenerate("pickles.json", &generated, REGENERATE);
-    vectors_support::check_text(&text, &generated, &as_result)
-        .unwrap_or_else(|e| panic!("pickles.json: {e}; if deliberate, regenerate with {REGENERATE}"));
+    vectors_support::check_text(&text, &generated, &as_result).unwrap_or_else(|e| {
+        panic!("pickles.json: {e}; if deliberate, regenerate with {REGENERATE}")
+    });
 }
 
 #[test]
@@ -283,6 +298,9 @@ fn the_replay_alone_notices_each_changed_value() {
         let i = s.len() / 2;
         let flipped = if &s[i..=i] == "0" { "1" } else { "0" };
         *slot = Value::String(format!("{}{flipped}{}", &s[..i], &s[i + 1..]));
-        assert!(as_result(&bad).is_err(), "changing {pointer} went unnoticed");
+        assert!(
+            as_result(&bad).is_err(),
+            "changing {pointer} went unnoticed"
+        );
     }
 }
