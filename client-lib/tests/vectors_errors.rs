@@ -327,11 +327,19 @@ fn generate_bundle(r: &Responder, other: &Identity) -> Value {
         s[at] = value;
         s
     };
-    let mut another_identity =
-        bundle_case("another_identity_expected", &signed, &one_time, "WrongIdentity");
+    let mut another_identity = bundle_case(
+        "another_identity_expected",
+        &signed,
+        &one_time,
+        "WrongIdentity",
+    );
     another_identity["fingerprint"] = json!(hex(other.fingerprint().as_bytes()));
-    let mut another_bundle =
-        bundle_case("signed_for_another_bundle", &signed, &one_time, "BadSignature");
+    let mut another_bundle = bundle_case(
+        "signed_for_another_bundle",
+        &signed,
+        &one_time,
+        "BadSignature",
+    );
     another_bundle["bundle_id"] = json!(hex(&other_bundle));
     json!({
         "description": "VerifiedBundle::verify(signed, handed, fingerprint, bundle_id) on a bundle's plain parts. The responder is Identity::generate drawing identity_rng and PrekeySet::generate(1) drawing prekeys_rng; valid is its plain bundle for bundle_id. A case's own fingerprint or bundle_id, when given, replaces the section's.",

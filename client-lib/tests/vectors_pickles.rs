@@ -55,7 +55,7 @@ fn generate() -> Value {
     rng.take_drawn();
 
     // A prekey set that has been through every change its pickle records.
-    let identity = Identity::generate(&mut rng).unwrap();
+    let _identity = Identity::generate(&mut rng).unwrap();
     let identity_rng = rng.take_drawn();
     let mut set = PrekeySet::generate(2, &mut rng).unwrap();
     let generate_rng = rng.take_drawn();
