@@ -81,6 +81,16 @@ pub struct Config {
     pub group_commit_max_batch: usize,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `warn`.
     pub log: String,
+    /// Seconds a new connection has to deliver its first complete request head (TLS
+    /// handshake included); then it is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request has to deliver its whole body once its head arrived; then 408.
+    pub body_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may stay idle after an answer (this includes the
+    /// time to receive the next request head); then it is closed.
+    pub idle_timeout_secs: u64,
+    /// Most open client connections; the relay lowers it to fit the open-file limit.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -112,6 +122,10 @@ impl Default for Config {
             replay_cache_entries: 1_000_000,
             group_commit_max_batch: 512,
             log: "info".into(),
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 20,
+            idle_timeout_secs: 30,
+            max_connections: 16_384,
         }
     }
 }
@@ -255,6 +269,26 @@ pub struct Args {
     /// Log filter, e.g. info, warn, debug [default: info].
     #[arg(long, env = "CORRIDOR_RELAY_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+    /// Seconds a new connection has to send its first request head [default: 10].
+    #[arg(
+        long,
+        env = "CORRIDOR_RELAY_HEADER_READ_TIMEOUT_SECS",
+        value_name = "SECS"
+    )]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a request has to send its whole body [default: 20].
+    #[arg(
+        long,
+        env = "CORRIDOR_RELAY_BODY_READ_TIMEOUT_SECS",
+        value_name = "SECS"
+    )]
+    pub body_read_timeout_secs: Option<u64>,
+    /// Seconds an idle keep-alive connection is kept [default: 30].
+    #[arg(long, env = "CORRIDOR_RELAY_IDLE_TIMEOUT_SECS", value_name = "SECS")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Most open client connections, lowered to fit the open-file limit [default: 16384].
+    #[arg(long, env = "CORRIDOR_RELAY_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
 }
 
 macro_rules! overlay {
@@ -319,6 +353,10 @@ impl Config {
             replay_cache_entries,
             group_commit_max_batch,
             log,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
         );
         config.validate()?;
         Ok(config)
@@ -351,6 +389,16 @@ impl Config {
                 "fetch_batch, max_concurrent_requests, rate_limit_per_sec, \
                  group_commit_max_batch, replay_cache_entries, request_timeout_secs and \
                  sweep_interval_secs must be positive",
+            ));
+        }
+        if self.header_read_timeout_secs == 0
+            || self.body_read_timeout_secs == 0
+            || self.idle_timeout_secs == 0
+            || self.max_connections == 0
+        {
+            return Err(ConfigError::Invalid(
+                "header_read_timeout_secs, body_read_timeout_secs, idle_timeout_secs and \
+                 max_connections must be positive",
             ));
         }
         Ok(())

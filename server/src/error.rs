@@ -161,6 +161,30 @@ impl ApiError {
         "shutting_down",
         "the relay is shutting down; try again later",
     );
+    /// 408: the request body did not arrive within `body_read_timeout_secs`.
+    pub const BODY_TIMEOUT: Self = err(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        "the request body did not arrive in time",
+    );
+    /// 400: the request is not valid HTTP/1.1 (answered by the HTTP parser).
+    pub const MALFORMED_REQUEST: Self = err(
+        StatusCode::BAD_REQUEST,
+        "malformed_request",
+        "the request is not valid HTTP/1.1",
+    );
+    /// 414: the request target is too long (answered by the HTTP parser).
+    pub const URI_TOO_LONG: Self = err(
+        StatusCode::URI_TOO_LONG,
+        "uri_too_long",
+        "the request target is too long",
+    );
+    /// 431: the request head is too large or has too many header fields.
+    pub const HEADERS_TOO_LARGE: Self = err(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+        "the request headers are too large or too many",
+    );
     /// 500: the storage engine failed. Never caused by client input.
     pub const INTERNAL: Self = err(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -169,13 +193,36 @@ impl ApiError {
     );
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
+impl ApiError {
+    /// The JSON body.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
             error: self.code.to_string(),
             message: self.message.to_string(),
-        };
-        (self.status, Json(body)).into_response()
+        }
+    }
+
+    /// A complete HTTP/1.1 answer carrying this error, that closes the connection: for
+    /// the places below the router where the relay writes bytes itself.
+    pub fn http1_bytes(&self) -> Vec<u8> {
+        // Serializing two strings cannot fail; an empty object is the fallback anyway.
+        let body = serde_json::to_vec(&self.body()).unwrap_or_else(|_| b"{}".to_vec());
+        let mut out = format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n",
+            self.status.as_u16(),
+            self.status.canonical_reason().unwrap_or(""),
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
     }
 }
 

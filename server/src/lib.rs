@@ -17,6 +17,7 @@ pub mod admission;
 pub mod clock;
 pub mod config;
 pub mod data;
+pub mod edge;
 pub mod error;
 pub mod extract;
 mod handlers;
@@ -117,8 +118,10 @@ pub async fn run(
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, with the periodic expiry
-/// sweep; then wakes long-polls, finishes in-flight requests, stops the writer (flushing
-/// everything) and returns. Logs one line starting with [`LISTENING_PREFIX`].
+/// sweep, through the connection-hygiene layer of [`edge`]; then wakes long-polls,
+/// finishes in-flight requests ([`edge::Edge::run`] says exactly what happens to each
+/// connection), stops the writer (flushing everything) and returns. Logs one line starting
+/// with [`LISTENING_PREFIX`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -134,6 +137,11 @@ pub async fn serve(
             config.max_wait_secs
         );
     }
+    let limits = edge::EdgeLimits::for_config(&config)?;
+    let (scheme, tls) = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => ("https", Some(edge::tls_acceptor(cert, key)?)),
+        _ => ("http", None),
+    };
     let sweeper = tokio::spawn(sweep_periodically(state.clone()));
     let stopping = state.clone();
     let shutdown = async move {
@@ -141,44 +149,22 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
         stopping.begin_shutdown();
     };
-    let result = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => {
-            // Another part of the process may have installed it already; either is ring.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|err| RelayError::Tls(err.to_string()))?;
-            tracing::info!(
-                "{LISTENING_PREFIX}https://{addr}, data in {}",
-                config.data_dir.display()
-            );
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                stopper.graceful_shutdown(Some(Duration::from_secs(config.request_timeout_secs)));
-            });
-            axum_server::from_tcp_rustls(listener.into_std()?, tls)
-                .handle(handle)
-                .serve(app(state.clone()).into_make_service())
-                .await
-                .map_err(RelayError::from)
-        }
-        _ => {
-            tracing::info!(
-                "{LISTENING_PREFIX}http://{addr}, data in {}",
-                config.data_dir.display()
-            );
-            axum::serve(listener, app(state.clone()))
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(RelayError::from)
-        }
-    };
+    tracing::info!(
+        "{LISTENING_PREFIX}{scheme}://{addr}, data in {}, at most {} connections (open-file \
+         limit {})",
+        config.data_dir.display(),
+        limits.max_connections,
+        limits
+            .open_file_limit
+            .map_or_else(|| "unknown".to_owned(), |l| l.to_string())
+    );
+    edge::Edge::new(app(state.clone()), state.clone(), limits, tls)
+        .run(listener, shutdown)
+        .await;
     sweeper.abort();
     state.close().await;
     tracing::info!("stopped; every acknowledged write is on disk");
-    result
+    Ok(())
 }
 
 async fn sweep_periodically(state: AppState) {

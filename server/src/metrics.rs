@@ -92,6 +92,40 @@ pub struct Metrics {
     rejected_rate: AtomicU64,
     rejected_overload: AtomicU64,
     timeouts: AtomicU64,
+    edge: EdgeCounters,
+}
+
+/// Connection-level counters of the HTTP edge ([`crate::edge`]).
+#[derive(Debug, Default)]
+struct EdgeCounters {
+    open: AtomicU64,
+    accepted: AtomicU64,
+    evicted: AtomicU64,
+    refused: AtomicU64,
+    timed_out: AtomicU64,
+    body_timeouts: AtomicU64,
+    auto_answers: AtomicU64,
+}
+
+/// What happened to a connection, for [`Metrics::record_connection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// Accepted and given a slot.
+    Opened,
+    /// Its slot was released (closed for any reason).
+    Closed,
+    /// Closed to make room for a new connection (it was the oldest without a request in
+    /// progress).
+    Evicted,
+    /// Answered 503 (or closed) at once: every slot held a request in progress.
+    Refused,
+    /// Closed by the header-read or idle timeout.
+    TimedOut,
+    /// A request answered 408 because its body did not arrive in time.
+    BodyTimedOut,
+    /// One of hyper's own answers to a malformed request, given a JSON body.
+    AutoAnswered,
 }
 
 impl Default for Metrics {
@@ -112,7 +146,39 @@ impl Metrics {
             rejected_rate: AtomicU64::new(0),
             rejected_overload: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
+            edge: EdgeCounters::default(),
         }
+    }
+
+    /// Records a connection event of the HTTP edge.
+    pub fn record_connection(&self, event: ConnectionEvent) {
+        let edge = &self.edge;
+        let counter = match event {
+            ConnectionEvent::Opened => {
+                edge.open.fetch_add(1, Ordering::Relaxed);
+                &edge.accepted
+            }
+            ConnectionEvent::Closed => {
+                // Saturating: a gauge never wraps below zero.
+                let _ = edge
+                    .open
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                        Some(n.saturating_sub(1))
+                    });
+                return;
+            }
+            ConnectionEvent::Evicted => &edge.evicted,
+            ConnectionEvent::Refused => &edge.refused,
+            ConnectionEvent::TimedOut => &edge.timed_out,
+            ConnectionEvent::BodyTimedOut => &edge.body_timeouts,
+            ConnectionEvent::AutoAnswered => &edge.auto_answers,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Client connections open now.
+    pub fn open_connections(&self) -> u64 {
+        self.edge.open.load(Ordering::Relaxed)
     }
 
     fn index(path: &str) -> usize {
@@ -227,12 +293,49 @@ impl Metrics {
                 "Requests that hit the request timeout.",
                 &self.timeouts,
             ),
+            (
+                "corridor_connections_accepted_total",
+                "Client connections accepted.",
+                &self.edge.accepted,
+            ),
+            (
+                "corridor_connections_evicted_total",
+                "Connections closed to make room: the oldest without a request in progress.",
+                &self.edge.evicted,
+            ),
+            (
+                "corridor_connections_refused_total",
+                "Connections refused at once because every slot held a request in progress.",
+                &self.edge.refused,
+            ),
+            (
+                "corridor_connections_timed_out_total",
+                "Connections closed by the header-read or idle timeout.",
+                &self.edge.timed_out,
+            ),
+            (
+                "corridor_body_timeouts_total",
+                "Requests answered 408 because the body did not arrive in time.",
+                &self.edge.body_timeouts,
+            ),
+            (
+                "corridor_malformed_requests_total",
+                "Malformed requests answered by the HTTP parser (400, 414, 431).",
+                &self.edge.auto_answers,
+            ),
         ];
         for (name, help, counter) in counters {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", counter.load(Ordering::Relaxed));
         }
+        let _ = writeln!(
+            out,
+            "# HELP corridor_connections_open Client connections open now.\n\
+             # TYPE corridor_connections_open gauge\n\
+             corridor_connections_open {}",
+            self.open_connections()
+        );
         out.push_str(
             "# HELP corridor_flush_duration_seconds Duration of one group-commit flush.\n",
         );
