@@ -2,6 +2,8 @@
 //! idle connections at a low open-file limit, JSON bodies on the HTTP parser's own answers,
 //! and what SIGTERM does to each kind of connection. Every loop is bounded in count and
 //! time.
+// Test-only code: a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod relay_support;
 
