@@ -412,6 +412,8 @@ content-length: 999999\r\n\r\n{"
         );
         assert!(body["message"].is_string());
     }
+    // An HTTP/2 preface is the one malformed start hyper closes without any answer.
+    assert!(raw(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.is_empty());
     // Also after a first, valid request on the same connection.
     let answer = raw(
         addr,
