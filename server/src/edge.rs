@@ -181,6 +181,7 @@ struct Connections {
     table: Mutex<Table>,
     capacity: usize,
     drained: Notify,
+    released: Notify,
 }
 
 enum Admission {
@@ -246,6 +247,21 @@ impl Connections {
         self.lock().open
     }
 
+    /// Waits until fewer than `capacity + EVICT_SLACK` slots are held, so that evicted
+    /// connections close before more are accepted (new ones wait in the listen backlog).
+    async fn wait_for_room(&self) {
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            if self.open() < self.capacity + EVICT_SLACK {
+                return;
+            }
+            // Bounded, in case a release raced with the check.
+            let _ = tokio::time::timeout(Duration::from_millis(100), released).await;
+        }
+    }
+
     async fn wait_empty(&self) {
         loop {
             let drained = self.drained.notified();
@@ -276,6 +292,7 @@ impl Drop for SlotGuard {
         self.state
             .metrics()
             .record_connection(ConnectionEvent::Closed);
+        self.connections.released.notify_waiters();
         if empty {
             self.connections.drained.notify_waiters();
         }
@@ -332,6 +349,7 @@ impl Edge {
                     table: Mutex::new(Table::default()),
                     capacity: limits.max_connections,
                     drained: Notify::new(),
+                    released: Notify::new(),
                 }),
                 state,
                 http,
@@ -351,6 +369,11 @@ impl Edge {
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = self.shared.connections.wait_for_room() => {}
+            }
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,

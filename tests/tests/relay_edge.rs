@@ -137,7 +137,7 @@ async fn well_behaved_cycle(client: &Client, owner: &SigningKey, id: u64) {
         .get(format!("{}/healthz", client.base))
         .send()
         .await
-        .unwrap();
+        .unwrap_or_else(|err| panic!("/healthz: {err:?}"));
     assert_eq!(health.status(), 200);
     let mb = client.create_mailbox(owner).await;
     assert_eq!(client.deposit(&mb, envelope_with(id)).await.unwrap(), 200);
@@ -413,7 +413,11 @@ content-length: 999999\r\n\r\n{"
         assert!(body["message"].is_string());
     }
     // An HTTP/2 preface is the one malformed start hyper closes without any answer.
-    assert!(raw(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.is_empty());
+    assert!(
+        raw(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .await
+            .is_empty()
+    );
     // Also after a first, valid request on the same connection.
     let answer = raw(
         addr,
