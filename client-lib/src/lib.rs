@@ -8,10 +8,13 @@
 //!    clock, no randomness of its own.
 //! 3. [`store`]: the encrypted local profile.
 //! 4. [`transport`]: the relay client.
-//! 5. [`client`]: the [`Client`] façade partner organizations embed (`docs/library.md`).
+//! 5. [`coordination`]: the evacuation domain's pure core (roster, intake, cases, vouches,
+//!    audit), carried inside the encryption (`docs/coordination.md`).
+//! 6. [`client`]: the [`Client`] façade partner organizations embed (`docs/library.md`).
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod coordination;
 pub mod primitives;
 pub mod protocol;
 pub mod store;
