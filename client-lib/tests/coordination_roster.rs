@@ -1,6 +1,7 @@
 //! The roster chain and membership certificates: every refusal path, and property tests
 //! that forged, rolled-back, forked and gapped rosters are refused and removed keys stay
 //! refused.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod coordination_support;
 
@@ -497,6 +498,9 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
 
 const POOL: usize = 8;
 
+/// Per pool member, its role (None: not a member).
+type Roles = Vec<Option<Role>>;
+
 fn pool() -> Vec<Identity> {
     (0..POOL as u64).map(|i| identity(1000 + i)).collect()
 }
@@ -508,7 +512,7 @@ fn pool() -> Vec<Identity> {
 fn honest_chain(
     pool: &[Identity],
     steps: &[Vec<Edit>],
-) -> (Vec<RosterEpoch>, Vec<Vec<Option<Role>>>, Vec<Vec<bool>>) {
+) -> (Vec<RosterEpoch>, Vec<Roles>, Vec<Vec<bool>>) {
     let mut roles: Vec<Option<Role>> = vec![None; POOL];
     let mut removed = vec![false; POOL];
     roles[0] = Some(Role::Coordinator);

@@ -456,7 +456,7 @@ impl Case {
     /// # Errors
     /// As [`Self::apply`].
     pub fn check(&self, event: &CaseEvent, roster: &Roster) -> Result<(), CaseError> {
-        self.check_inner(event, Some(roster)).map(|_| ())
+        self.check_inner(event, Some(roster)).map(drop)
     }
 
     /// Signs an event by `author` on top of the current heads (at most [`MAX_PARENTS`],
@@ -486,7 +486,13 @@ impl Case {
         Ok(event)
     }
 
-    fn check_inner(&self, event: &CaseEvent, roster: Option<&Roster>) -> Result<bool, CaseError> {
+    /// Runs every acceptance check. `Ok(None)`: already held. `Ok(Some(state))`: the
+    /// state of the event's causal past after the event.
+    fn check_inner(
+        &self,
+        event: &CaseEvent,
+        roster: Option<&Roster>,
+    ) -> Result<Option<CaseState>, CaseError> {
         if event.org() != self.state.org {
             return Err(CaseError::WrongOrganization);
         }
@@ -494,7 +500,7 @@ impl Case {
             return Err(CaseError::WrongCase);
         }
         if self.events.contains_key(&event.hash()) {
-            return Ok(false);
+            return Ok(None);
         }
         if matches!(event.body(), EventBody::Opened { .. }) {
             return Err(CaseError::AlreadyOpened);
@@ -531,22 +537,30 @@ impl Case {
             self.fold(Some(&self.ancestors(&parents))).0
         };
         past.step(event)?;
-        Ok(true)
+        Ok(Some(past))
     }
 
     fn accept(&mut self, event: CaseEvent, roster: Option<&Roster>) -> Result<Applied, CaseError> {
-        if !self.check_inner(&event, roster)? {
+        let Some(after) = self.check_inner(&event, roster)? else {
             return Ok(Applied::AlreadyHeld);
-        }
+        };
         let hash = event.hash();
+        let extends_all_heads = event.parents().len() == self.heads.len()
+            && event.parents().iter().all(|p| self.heads.contains(p));
         for parent in event.parents() {
             self.heads.remove(parent);
         }
         self.heads.insert(hash);
         self.events.insert(hash, event);
-        let (state, superseded) = self.fold(None);
-        self.state = state;
-        self.superseded = superseded;
+        if extends_all_heads {
+            // A child of every head follows every held event in the order, so the fold
+            // of everything is the fold so far plus this event.
+            self.state = after;
+        } else {
+            let (state, superseded) = self.fold(None);
+            self.state = state;
+            self.superseded = superseded;
+        }
         Ok(Applied::Added)
     }
 
