@@ -257,6 +257,31 @@ fn decoders_refuse_what_they_do_not_understand() {
     ));
 }
 
+/// The bounds `docs/coordination.md` gives for each kind.
+#[test]
+fn documented_bounds() {
+    use corridor_client::coordination::{audit, certificate, event, intake, roster, vouch};
+    assert_eq!(roster::MAX_EPOCH_LEN, 260_014);
+    assert_eq!(certificate::MAX_CERTIFICATE_LEN, 560);
+    assert_eq!(intake::MAX_REQUEST_LEN, 22_232);
+    assert_eq!(vouch::MAX_VOUCH_LEN, 2_183);
+    assert_eq!(event::MAX_EVENT_LEN, 22_962);
+    assert_eq!(audit::MAX_AUDIT_ENTRY_LEN, 101);
+    // The longest valid request fits its bound.
+    let mut f = form();
+    f.alias = "\u{10348}".repeat(intake::MAX_ALIAS);
+    f.region = "\u{10348}".repeat(intake::MAX_REGION);
+    f.household = "\u{10348}".repeat(intake::MAX_HOUSEHOLD);
+    f.safe_contact = "\u{10348}".repeat(intake::MAX_SAFE_CONTACT);
+    f.note = "\u{10348}".repeat(intake::MAX_NOTE);
+    f.languages = (0..8)
+        .map(|i| format!("a{}-{}", "b".repeat(6), "c".repeat(i + 1)))
+        .collect();
+    let longest = IntakeRequest::new(&f).unwrap().encode().unwrap();
+    assert!(longest.len() <= intake::MAX_REQUEST_LEN);
+    assert_eq!(IntakeRequest::decode(&longest).unwrap().note(), f.note);
+}
+
 #[test]
 fn vouch_round_trip_and_tamper() {
     let org = Org::new();
