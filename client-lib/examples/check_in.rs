@@ -63,6 +63,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     println!("decoy contacts: {}", decoy.contacts()?.len());
+    // The alert is queued like any message: the decoy's first sync delivers it.
+    decoy.sync().await?;
     decoy.close().await;
 
     let mut events = caseworker.subscribe();

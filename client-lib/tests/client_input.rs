@@ -74,16 +74,35 @@ async fn bad_relay_and_proxy_settings_are_refused_up_front() {
     for (opts, why) in cases {
         let err = Client::create(&dir, &pass, opts).await.unwrap_err();
         assert!(
-            matches!(err, ClientError::NoRelay | ClientError::InvalidRelay),
+            matches!(
+                err,
+                ClientError::NoRelay | ClientError::InvalidRelay | ClientError::InvalidProxy
+            ),
             "{why}: {err:?}"
         );
         assert!(!Client::profile_exists(&dir), "{why}");
     }
-    // Through a SOCKS proxy that is not running: a clear, typed error.
+    // Through a SOCKS proxy that is not running: the relay check fails, nothing is made.
+    let err = Client::create(
+        &dir,
+        &pass,
+        CreateOptions {
+            check_relays: true,
+            ..options(vec!["http://127.0.0.1:9"], Some("socks5h://127.0.0.1:1"))
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ClientError::RelayUnreachable), "{err:?}");
+    assert!(!Client::profile_exists(&dir));
+    // Created offline (no check), the first network call gives a clear, typed error.
     let client = Client::create(
         &dir,
         &pass,
-        options(vec!["http://127.0.0.1:9"], Some("socks5h://127.0.0.1:1")),
+        CreateOptions {
+            check_relays: false,
+            ..options(vec!["http://127.0.0.1:9"], Some("socks5h://127.0.0.1:1"))
+        },
     )
     .await
     .unwrap();

@@ -97,6 +97,8 @@ async fn two_clients_over_the_real_relay() {
     .await
     .unwrap();
     assert!(decoy.contacts().unwrap().is_empty());
+    // The alert waits in the decoy's outbox until its first sync.
+    decoy.sync().await.unwrap();
     decoy.close().await;
 
     let _ = stop.send(());

@@ -102,7 +102,9 @@ async fn rotation_moves_the_mailbox_without_a_new_handshake() {
     let mailboxes_before = world.relay.mailbox_count();
     let on_relay_2_before = world.relay_2.mailbox_count();
 
-    // Bob moves the mailbox Alice writes to, onto the second relay.
+    // Bob moves the mailbox Alice writes to, onto the second relay (both chose it).
+    bob.add_relay(RELAY_2, true).await.unwrap();
+    alice.add_relay(RELAY_2, true).await.unwrap();
     let mut alice_events = alice.subscribe();
     bob.rotate("alice", Some(RELAY_2)).await.unwrap();
     assert_eq!(world.relay_2.mailbox_count(), on_relay_2_before + 1);

@@ -127,11 +127,15 @@ async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
     assert!(decoy.inbox(None).unwrap().is_empty());
     assert_eq!(decoy.whoami().unwrap().name, "requester");
     assert_eq!(decoy.whoami().unwrap().relays, vec![RELAY.to_owned()]);
-    // The decoy works normally.
+    // The decoy works normally; its first sync delivers the queued alert, and its report
+    // shows nothing of it.
     decoy
         .create_invitation(InvitationKind::OneTime, 600)
         .await
         .unwrap();
+    let decoy_report = decoy.sync().await.unwrap();
+    assert_eq!(decoy_report.sent, 0);
+    assert_eq!(decoy_report.outbox_pending, 0);
     decoy.close().await;
     // The real passphrase opens nothing any more.
     let err = corridor_client::Client::open(
@@ -158,6 +162,13 @@ async fn duress_passphrase_wipes_opens_a_decoy_and_alerts_the_marked_contact() {
         .filter(|m| m.kind == MessageKind::DuressAlert)
         .collect();
     assert_eq!(alerts.len(), 1);
+    let flagged: Vec<(String, bool)> = caseworker
+        .contacts()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.label, c.duress_alert_at.is_some()))
+        .collect();
+    assert_eq!(flagged, vec![("requester".into(), true)]);
     let report = friend.sync().await.unwrap();
     assert_eq!(report.duress_alerts, 0);
     assert_eq!(report.rejected, 0);
@@ -338,7 +349,9 @@ async fn the_alert_still_arrives_after_the_caseworker_rotated_its_mailbox() {
     caseworker.sync().await.unwrap();
 
     // The caseworker moves the mailbox the requester writes to; the requester moves on
-    // to the new one, which would normally retire the old one.
+    // to the new one, which would normally retire the old one. Both chose the second relay.
+    caseworker.add_relay(RELAY_2, true).await.unwrap();
+    requester.add_relay(RELAY_2, true).await.unwrap();
     caseworker.rotate("requester", Some(RELAY_2)).await.unwrap();
     requester.sync().await.unwrap();
     requester
@@ -357,6 +370,7 @@ async fn the_alert_still_arrives_after_the_caseworker_rotated_its_mailbox() {
         corridor_client::Client::open(&world.dir("requester"), &duress, world.open_options())
             .await
             .unwrap();
+    decoy.sync().await.unwrap();
     decoy.close().await;
     let report = caseworker.sync().await.unwrap();
     assert_eq!(report.duress_alerts, 1);

@@ -34,6 +34,9 @@ pub const RELAY: &str = "http://127.0.0.1:9/";
 /// A second in-memory relay.
 pub const RELAY_2: &str = "http://127.0.0.1:10/";
 
+/// One deposit a relay took: the mailbox's deposit id and credential, and the envelope.
+pub type Deposited = (DepositId, DepositCredential, Box<[u8; ENVELOPE_SIZE]>);
+
 /// A relay wrapper that remembers every id and credential it saw, so tests can look for
 /// them on disk or deposit into a mailbox as a stranger would.
 pub struct Recording {
@@ -46,9 +49,16 @@ pub struct Recording {
     pub duplicate_deposits: AtomicBool,
     /// When set, every acknowledgement fails as if the connection dropped.
     pub fail_acks: AtomicBool,
+    /// Every envelope deposited (successfully), in order, with its mailbox.
+    pub deposits: Mutex<Vec<Deposited>>,
 }
 
 impl Recording {
+    /// How many deposits the relay has taken so far.
+    pub fn deposit_count(&self) -> usize {
+        self.deposits.lock().unwrap().len()
+    }
+
     pub fn new(inner: Arc<MemoryRelay>) -> Self {
         Self {
             inner,
@@ -57,6 +67,7 @@ impl Recording {
             substitute: Mutex::new(None),
             duplicate_deposits: AtomicBool::new(false),
             fail_acks: AtomicBool::new(false),
+            deposits: Mutex::new(Vec::new()),
         }
     }
 
@@ -102,7 +113,12 @@ impl Relay for Recording {
             if self.duplicate_deposits.load(Ordering::SeqCst) {
                 self.inner.deposit(deposit_id, credential, envelope).await?;
             }
-            self.inner.deposit(deposit_id, credential, envelope).await
+            self.inner.deposit(deposit_id, credential, envelope).await?;
+            self.deposits
+                .lock()
+                .unwrap()
+                .push((*deposit_id, *credential, Box::new(*envelope)));
+            Ok(())
         })
     }
 
@@ -215,6 +231,7 @@ impl World {
             kdf: KdfChoice::FastForTests,
             transport: Some(self.pool.clone()),
             clock: Some(self.clock.clone()),
+            ..CreateOptions::default()
         }
     }
 
@@ -223,6 +240,7 @@ impl World {
             proxy: None,
             transport: Some(self.pool.clone()),
             clock: Some(self.clock.clone()),
+            ..OpenOptions::default()
         }
     }
 

@@ -1,10 +1,13 @@
-//! Duress alert envelopes.
+//! Duress alert envelopes, and the cover envelopes that make a normal unlock look the
+//! same on the network.
 //!
 //! An alert is one envelope of [`ENVELOPE_SIZE`] bytes shaped like every ratchet envelope:
-//! the envelope version byte, then a random 12-byte nonce and ChaCha20-Poly1305 under the
-//! alert key of a fixed, zero-padded plaintext. To the relay and to an observer it is as
+//! the envelope version byte, then a random 12-byte AEAD nonce and ChaCha20-Poly1305 under
+//! the alert key of a fixed, zero-padded plaintext: a marker, a kind byte (alert or cover)
+//! and a random 16-byte alert nonce. To the relay and to an observer it is as
 //! random-looking, and as long, as any other envelope. Only the contact holding the alert
-//! key can tell it apart, by opening it.
+//! key can open it and tell an alert from a cover; it raises one event per alert nonce, so
+//! a replayed alert (the relay or a retry depositing it again) raises nothing more.
 
 use crate::primitives::aead::{self, AeadKey};
 use crate::primitives::random;
@@ -12,25 +15,51 @@ use crate::protocol::envelope::ENVELOPE_VERSION;
 use corridor_wire::ENVELOPE_SIZE;
 use rand_core::TryCryptoRng;
 
-const AAD: &[u8] = b"corridor-duress-alert-v1";
-const MARKER: &[u8] = b"corridor-duress-alert-v1\0";
+const AAD: &[u8] = b"corridor-duress-alert-v2";
+const MARKER: &[u8] = b"corridor-duress-alert-v2\0";
 const BODY_LEN: usize = ENVELOPE_SIZE - 1 - aead::NONCE_LEN - aead::TAG_LEN;
+/// The length of an alert's own nonce.
+pub(crate) const ALERT_NONCE_LEN: usize = 16;
 
-/// Seals an alert under `key`.
+/// What an alert-key envelope says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AlertKind {
+    /// The sender's profile was opened with the duress passphrase.
+    Alert,
+    /// The sender's profile was opened normally: traffic that looks like an alert.
+    Cover,
+}
+
+impl AlertKind {
+    fn byte(self) -> u8 {
+        match self {
+            Self::Alert => 1,
+            Self::Cover => 2,
+        }
+    }
+}
+
+/// Seals an alert or a cover under `key`, carrying `nonce`.
 pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     key: &[u8],
+    kind: AlertKind,
+    nonce: &[u8; ALERT_NONCE_LEN],
     rng: &mut R,
 ) -> Option<[u8; ENVELOPE_SIZE]> {
     let key = AeadKey::try_from_slice(key).ok()?;
-    let nonce: [u8; aead::NONCE_LEN] = random::array(rng).ok()?;
-    let mut body = vec![0u8; BODY_LEN];
-    body.get_mut(..MARKER.len())?.copy_from_slice(MARKER);
-    let sealed = aead::seal(&key, &nonce, AAD, &body).ok()?;
+    let aead_nonce: [u8; aead::NONCE_LEN] = random::array(rng).ok()?;
+    let mut body = zeroize::Zeroizing::new(vec![0u8; BODY_LEN]);
+    let (marker, rest) = body.split_at_mut_checked(MARKER.len())?;
+    marker.copy_from_slice(MARKER);
+    let (kind_byte, rest) = rest.split_first_mut()?;
+    *kind_byte = kind.byte();
+    rest.get_mut(..ALERT_NONCE_LEN)?.copy_from_slice(nonce);
+    let sealed = aead::seal(&key, &aead_nonce, AAD, &body).ok()?;
     let mut out = [0u8; ENVELOPE_SIZE];
     let (version, rest) = out.split_first_mut()?;
     *version = ENVELOPE_VERSION;
     let (head, tail) = rest.split_at_mut_checked(aead::NONCE_LEN)?;
-    head.copy_from_slice(&nonce);
+    head.copy_from_slice(&aead_nonce);
     if tail.len() != sealed.len() {
         return None;
     }
@@ -38,24 +67,25 @@ pub(crate) fn seal<R: TryCryptoRng + ?Sized>(
     Some(out)
 }
 
-/// True when `envelope` is an alert sealed under `key`.
-pub(crate) fn is_alert(key: &[u8], envelope: &[u8]) -> bool {
-    let Ok(key) = AeadKey::try_from_slice(key) else {
-        return false;
-    };
-    let Some((&ENVELOPE_VERSION, rest)) = envelope.split_first() else {
-        return false;
-    };
-    let Some((nonce, sealed)) = rest.split_at_checked(aead::NONCE_LEN) else {
-        return false;
-    };
-    let Ok(nonce) = <[u8; aead::NONCE_LEN]>::try_from(nonce) else {
-        return false;
-    };
-    match aead::open(&key, &nonce, AAD, sealed) {
-        Ok(body) => body.starts_with(MARKER),
-        Err(_) => false,
+/// Opens `envelope` if it is an alert or a cover sealed under `key`.
+pub(crate) fn open(key: &[u8], envelope: &[u8]) -> Option<(AlertKind, [u8; ALERT_NONCE_LEN])> {
+    let key = AeadKey::try_from_slice(key).ok()?;
+    let (&version, rest) = envelope.split_first()?;
+    if version != ENVELOPE_VERSION {
+        return None;
     }
+    let (nonce, sealed) = rest.split_at_checked(aead::NONCE_LEN)?;
+    let nonce = <[u8; aead::NONCE_LEN]>::try_from(nonce).ok()?;
+    let body = zeroize::Zeroizing::new(aead::open(&key, &nonce, AAD, sealed).ok()?);
+    let rest = body.strip_prefix(MARKER)?;
+    let (&kind, rest) = rest.split_first()?;
+    let kind = match kind {
+        1 => AlertKind::Alert,
+        2 => AlertKind::Cover,
+        _ => return None,
+    };
+    let alert_nonce = <[u8; ALERT_NONCE_LEN]>::try_from(rest.get(..ALERT_NONCE_LEN)?).ok()?;
+    Some((kind, alert_nonce))
 }
 
 #[cfg(test)]
@@ -67,25 +97,35 @@ mod tests {
     fn alert_opens_only_under_its_key_and_has_envelope_size() {
         let key = [7u8; 32];
         let other = [8u8; 32];
-        let envelope = seal(&key, &mut OsRng).unwrap();
+        let nonce = [5u8; ALERT_NONCE_LEN];
+        let envelope = seal(&key, AlertKind::Alert, &nonce, &mut OsRng).unwrap();
         assert_eq!(envelope.len(), ENVELOPE_SIZE);
         // Same first byte as every ratchet envelope.
         assert_eq!(envelope[0], ENVELOPE_VERSION);
-        assert!(is_alert(&key, &envelope));
-        assert!(!is_alert(&other, &envelope));
+        assert_eq!(open(&key, &envelope), Some((AlertKind::Alert, nonce)));
+        assert_eq!(open(&other, &envelope), None);
         let mut flipped = envelope;
         flipped[100] ^= 1;
-        assert!(!is_alert(&key, &flipped));
-        assert!(!is_alert(&key, &envelope[..100]));
+        assert_eq!(open(&key, &flipped), None);
+        assert_eq!(open(&key, &envelope[..100]), None);
+        assert_eq!(open(&key, &[]), None);
+        let cover = seal(&key, AlertKind::Cover, &nonce, &mut OsRng).unwrap();
+        assert_eq!(open(&key, &cover), Some((AlertKind::Cover, nonce)));
     }
 
     #[test]
-    fn two_alerts_under_one_key_differ() {
+    fn alerts_and_covers_look_alike_and_never_repeat() {
         let key = [7u8; 32];
-        let a = seal(&key, &mut OsRng).unwrap();
-        let b = seal(&key, &mut OsRng).unwrap();
+        let nonce = [5u8; ALERT_NONCE_LEN];
+        let a = seal(&key, AlertKind::Alert, &nonce, &mut OsRng).unwrap();
+        let b = seal(&key, AlertKind::Alert, &nonce, &mut OsRng).unwrap();
+        let c = seal(&key, AlertKind::Cover, &nonce, &mut OsRng).unwrap();
         assert_ne!(a, b);
+        assert_eq!(a.len(), c.len());
+        assert_eq!(a[0], c[0]);
         // No fixed plaintext marker leaks: the padding is encrypted.
-        assert!(!a.windows(MARKER.len()).any(|w| w == MARKER));
+        for envelope in [&a, &c] {
+            assert!(!envelope.windows(MARKER.len()).any(|w| w == MARKER));
+        }
     }
 }

@@ -77,11 +77,38 @@ pub enum ClientError {
     #[error("relay refused the request")]
     RelayRefused,
     /// The relay URL is not usable (malformed, or not an allowed scheme).
-    #[error("invalid relay address")]
+    #[error(
+        "invalid relay address: use https://host[:port][/path] (plain http only for 127.0.0.1, localhost or a .onion address)"
+    )]
     InvalidRelay,
+    /// The proxy setting is not usable.
+    #[error(
+        "invalid proxy: use socks5h://host:port (for Tor on this machine: socks5h://127.0.0.1:9050)"
+    )]
+    InvalidProxy,
     /// The profile needs at least one relay.
     #[error("no relay configured")]
     NoRelay,
+    /// A relay that is not on this profile's list, named by someone else (an invitation
+    /// code, a contact's mailbox address) or asked for in a call. Nothing was sent to it.
+    /// A relay named by a peer is used only if it is on the list or, when a proxy is set,
+    /// through the proxy (and never a loopback, local-network or plain-`http` one).
+    #[error(
+        "that relay is not on this profile's list of relays, so nothing was sent to it; add it (relay add) if you trust it, or set a proxy"
+    )]
+    RelayNotAllowed,
+    /// `remove_relay`: the relay is not on the list.
+    #[error("that relay is not on this profile's list of relays")]
+    UnknownRelay,
+    /// `remove_relay`: it is the only relay; add another one first.
+    #[error("cannot remove the only relay; add another one first")]
+    LastRelay,
+    /// `remove_relay`: a mailbox of this profile, a contact's mailbox it writes to, an
+    /// open invitation or a duress alert still lives on the relay.
+    #[error(
+        "a contact, an open invitation or a duress alert still uses that relay; rotate or remove those contacts and revoke those invitations first"
+    )]
+    RelayInUse,
     /// The message text is empty or too long.
     #[error("invalid message")]
     InvalidMessage,

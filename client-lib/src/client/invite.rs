@@ -177,7 +177,9 @@ impl Client {
         if fields.expires_at <= self.now() {
             return Err(ClientError::InvitationExpired);
         }
-        super::net::check_url(&fields.relay)?;
+        // Only chosen relays: the code names the inviter's relay; it must be on this
+        // profile's list (or reachable through its proxy) before anything is sent there.
+        self.net.permits(&fields.relay)?;
         if self.contact_by_label(label).is_ok() {
             return Err(ClientError::LabelTaken);
         }

@@ -39,7 +39,7 @@ pub use prekey_schedule::{ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROT
 pub use types::{
     Clock, ContactSummary, CreateOptions, Direction, Event, IdentityChoice, IdentityView,
     InvitationKind, InvitationSummary, KdfChoice, ManualClock, MessageKind, MessageView,
-    OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock, Whoami,
+    NetTimeouts, OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock, Whoami,
 };
 
 use db::{Db, Tree};
@@ -65,8 +65,6 @@ pub struct Client {
     db: Db,
     net: Arc<Net>,
     clock: Arc<dyn Clock>,
-    /// Work that outlives the call that started it (duress alerts); see [`Client::close`].
-    background: Mutex<Option<tokio::task::JoinHandle<()>>>,
     events: broadcast::Sender<Event>,
     /// Serializes operations that touch the network.
     op: tokio::sync::Mutex<()>,
@@ -106,9 +104,14 @@ fn check_label(label: &str) -> Result<()> {
 impl Client {
     /// Creates a new profile in `dir` (which must not hold one), with a fresh identity.
     ///
+    /// With [`CreateOptions::check_relays`] (the default) every relay must answer first
+    /// (within [`CreateOptions::timeouts`]); otherwise nothing is created.
+    ///
     /// # Errors
     /// [`ClientError::ProfileExists`], [`ClientError::NoRelay`],
-    /// [`ClientError::InvalidRelay`], [`ClientError::Storage`], [`ClientError::Crypto`].
+    /// [`ClientError::InvalidRelay`], [`ClientError::InvalidProxy`],
+    /// [`ClientError::RelayUnreachable`] / [`ClientError::RelayRefused`] (a relay did not
+    /// answer the check), [`ClientError::Storage`], [`ClientError::Crypto`].
     pub async fn create(dir: &Path, passphrase: &Passphrase, opts: CreateOptions) -> Result<Self> {
         if opts.relays.is_empty() {
             return Err(ClientError::NoRelay);
@@ -119,34 +122,48 @@ impl Client {
         if Db::exists(dir) {
             return Err(ClientError::ProfileExists);
         }
-        let net = Net::new(opts.transport.clone(), opts.proxy.as_deref())?;
+        let net = Net::new(opts.transport.clone(), opts.timeouts);
+        net.configure(&opts.relays, opts.proxy.as_deref())?;
+        if opts.check_relays {
+            for relay in &opts.relays {
+                net.health(relay).await?;
+            }
+        }
         let db = Db::create(dir, passphrase, opts.kdf).await?;
         let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let client = Self::assemble(db, net, clock);
-        client.init_profile(opts.name.clone(), opts.relays.clone())?;
+        client.init_profile(opts.name.clone(), opts.relays.clone(), opts.proxy.clone())?;
         Ok(client)
     }
 
-    /// Opens the profile in `dir`.
+    /// Opens the profile in `dir`, with its persisted relays and proxy (or
+    /// [`OpenOptions::proxy`] for this session).
     ///
     /// If `passphrase` is the duress passphrase, the store has already destroyed the real
-    /// profile; this call then initializes an empty profile with the same name and relays,
-    /// sends each duress alert it can (silently ignoring unreachable relays, for at most a
-    /// few seconds), and returns it. The caller cannot tell the two cases apart.
+    /// profile; this call then initializes an empty profile with the same name, relays and
+    /// proxy, queues each duress alert, and returns it. The caller cannot tell the two
+    /// cases apart, and neither can the relay: a normal unlock queues a cover envelope for
+    /// each alert target (see `set_duress`). Either way this call then tries, for at most
+    /// 5 seconds, to deliver them; what is not delivered goes with the next `sync` (or
+    /// `send`, `accept_invitation`, `rotate`). A profile without a duress set-up makes no
+    /// network request here.
     ///
     /// # Errors
     /// [`ClientError::NoProfile`], [`ClientError::WrongPassphrase`],
-    /// [`ClientError::InvalidRelay`], [`ClientError::Storage`].
+    /// [`ClientError::InvalidRelay`], [`ClientError::InvalidProxy`], [`ClientError::Storage`].
     pub async fn open(dir: &Path, passphrase: &Passphrase, opts: OpenOptions) -> Result<Self> {
         if !Db::exists(dir) {
             return Err(ClientError::NoProfile);
         }
-        let net = Net::new(opts.transport.clone(), opts.proxy.as_deref())?;
+        if let Some(proxy) = opts.proxy.as_deref() {
+            crate::transport::ProxyUrl::parse(proxy).map_err(|_| ClientError::InvalidProxy)?;
+        }
         let (db, duress_payload) = Db::open(dir, passphrase).await?;
+        let net = Net::new(opts.transport.clone(), opts.timeouts);
         let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let client = Self::assemble(db, net, clock);
         match duress_payload {
-            Some(payload) => client.become_decoy(&payload).await?,
+            Some(payload) => client.become_decoy(&payload)?,
             None => {
                 if client
                     .db
@@ -154,10 +171,15 @@ impl Client {
                     .is_none()
                 {
                     // An empty store (a decoy opened again): give it an identity.
-                    client.init_profile(String::new(), Vec::new())?;
+                    client.init_profile(String::new(), Vec::new(), None)?;
                 }
+                client.queue_unlock_covers()?;
             }
         }
+        let profile = client.profile()?;
+        let proxy = opts.proxy.clone().or_else(|| profile.proxy.clone());
+        client.net.configure(&profile.relays, proxy.as_deref())?;
+        client.send_unlock_traffic().await;
         Ok(client)
     }
 
@@ -181,14 +203,13 @@ impl Client {
             db,
             net: Arc::new(net),
             clock,
-            background: Mutex::new(None),
             events,
             op: tokio::sync::Mutex::new(()),
             records: Mutex::new(()),
         }
     }
 
-    fn init_profile(&self, name: String, relays: Vec<String>) -> Result<()> {
+    fn init_profile(&self, name: String, relays: Vec<String>, proxy: Option<String>) -> Result<()> {
         let (identity, pickle_key) = proto::new_identity()?;
         let record = ProfileRecord {
             name,
@@ -196,6 +217,8 @@ impl Client {
             identity,
             pickle_key,
             next_label: 1,
+            proxy,
+            duress_settings: None,
         };
         self.db.put(Tree::Meta, db::PROFILE_KEY, &record, None)
     }
@@ -362,6 +385,7 @@ impl Client {
                 .unwrap_or_default(),
             awaiting_reply_since: contact.awaiting_reply_since,
             identity: contact.identity_name.clone(),
+            duress_alert_at: None,
         }
     }
 
@@ -370,7 +394,12 @@ impl Client {
     /// # Errors
     /// [`ClientError::Storage`].
     pub fn contacts(&self) -> Result<Vec<ContactSummary>> {
-        let mut all: Vec<ContactSummary> = self.all_contacts()?.iter().map(Self::summary).collect();
+        let mut all = Vec::new();
+        for contact in self.all_contacts()? {
+            let mut summary = Self::summary(&contact);
+            summary.duress_alert_at = self.alert_state(contact.id)?.at;
+            all.push(summary);
+        }
         all.sort_by(|a, b| a.label.cmp(&b.label));
         Ok(all)
     }
@@ -406,10 +435,16 @@ impl Client {
             self.db.remove(Tree::Contacts, &contact.id.to_be_bytes())?;
             self.delete_messages_of(contact.id)?;
             self.delete_outbox_of(contact.id)?;
+            self.delete_alert_state(contact.id)?;
             contact
         };
         for mailbox in &contact.incoming {
-            let _ = self.net.destroy(mailbox).await;
+            // One silent relay costs one timeout, not one per mailbox.
+            if let Err(e) = self.net.destroy(mailbox).await {
+                if e.is_transient() {
+                    break;
+                }
+            }
         }
         Ok(())
     }
@@ -480,6 +515,7 @@ impl Client {
                 to: targets.to.clone(),
                 envelope: envelope.into(),
                 initial: targets.initial,
+                unlock: false,
             };
             self.db.put(Tree::Outbox, &seq.to_be_bytes(), &item, None)?;
             seqs.push(seq);

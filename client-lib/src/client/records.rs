@@ -61,6 +61,14 @@ pub(crate) struct ProfileRecord {
     pub(crate) pickle_key: SecretBytes,
     /// Counter for provisional labels (`new-1`, `new-2`, …).
     pub(crate) next_label: u64,
+    /// The `socks5h://` proxy every relay request goes through, if set.
+    #[serde(default)]
+    pub(crate) proxy: Option<String>,
+    /// The relays and proxy written into the duress kit when the duress passphrase was
+    /// last set (`None` if it never was): the kit cannot be rewritten without the duress
+    /// passphrase, so a change since then must be pointed out.
+    #[serde(default)]
+    pub(crate) duress_settings: Option<(Vec<String>, Option<String>)>,
 }
 
 /// A mailbox this profile reads from.
@@ -239,6 +247,10 @@ pub(crate) struct OutboxItem {
     pub(crate) envelope: Blob,
     /// Sealed to an intake mailbox: not re-addressed when the contact moves.
     pub(crate) initial: bool,
+    /// Unlock traffic (a duress alert or its cover, see `duress.rs`): not a message of
+    /// any contact, never counted in a `SyncReport`, at most one waiting per target.
+    #[serde(default)]
+    pub(crate) unlock: bool,
 }
 
 /// Which way a stored message went.
@@ -269,7 +281,7 @@ pub(crate) struct MessageRecord {
 }
 
 /// Where a duress alert goes: one per contact marked to receive alerts.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct AlertKitEntry {
     pub(crate) to: MailboxAddress,
     pub(crate) key: SecretBytes,
@@ -281,4 +293,17 @@ pub(crate) struct DuressKit {
     pub(crate) name: String,
     pub(crate) relays: Vec<String>,
     pub(crate) alerts: Vec<AlertKitEntry>,
+    /// The proxy the real profile used, so the decoy's traffic takes the same path.
+    #[serde(default)]
+    pub(crate) proxy: Option<String>,
+}
+
+/// What this profile knows about one contact's duress alerts (kept beside the contact
+/// record, under its id).
+#[derive(Serialize, Deserialize, Default)]
+pub(crate) struct AlertState {
+    /// When the first (or latest new) alert arrived, coarse.
+    pub(crate) at: Option<u64>,
+    /// The nonces of the alerts seen, newest last: a replayed alert raises nothing.
+    pub(crate) seen: Vec<[u8; 16]>,
 }

@@ -16,7 +16,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ClientError::UnknownContact`], [`ClientError::NotEstablished`] (no reply from the
-    /// contact yet), [`ClientError::InvalidRelay`], [`ClientError::RelayUnreachable`]
+    /// contact yet), [`ClientError::InvalidRelay`], [`ClientError::RelayNotAllowed`] (`relay`
+    /// is not on the profile's list: add it first), [`ClientError::RelayUnreachable`]
     /// (nothing changed), [`ClientError::Storage`].
     pub async fn rotate(&self, contact: &str, relay: Option<&str>) -> Result<()> {
         let _op = self.op.lock().await;
@@ -34,7 +35,10 @@ impl Client {
                 .or_else(|| profile.relays.first().cloned())
                 .ok_or(ClientError::NoRelay)?,
         };
-        super::net::check_url(&relay)?;
+        // This profile's own mailboxes live only on relays its user chose.
+        if !self.net.is_listed(&relay)? {
+            return Err(ClientError::RelayNotAllowed);
+        }
         let mailbox = self.net.create_mailbox(&relay).await?;
         {
             let _guard = self.lock()?;

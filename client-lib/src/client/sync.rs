@@ -6,8 +6,11 @@
 //! the envelope to be fetched again; the ratchet rejects the duplicate, and a message
 //! record is keyed by the envelope's hash so it is never stored twice.
 
+use super::alert::AlertKind;
 use super::db::Tree;
+use super::duress::MAX_SEEN_ALERTS;
 use super::net::DepositFailure;
+use super::net::canon;
 use super::payload::Payload;
 use super::records::{
     ContactRecord, InvitationRecord, MessageRecord, OutboxItem, OwnedMailbox, StoredDirection,
@@ -50,33 +53,52 @@ impl Client {
     /// Deposits every outbox envelope whose relay answers, oldest first. An envelope
     /// leaves the outbox only after the relay confirmed it stored it.
     pub(crate) async fn flush_outbox(&self) -> Result<Flushed> {
+        self.flush_outbox_items(false).await
+    }
+
+    /// [`Client::flush_outbox`], or with `only_unlock` only the unlock traffic (duress
+    /// alerts and covers).
+    pub(crate) async fn flush_outbox_items(&self, only_unlock: bool) -> Result<Flushed> {
         let mut flushed = Flushed::default();
         let mut items = self.db.all::<OutboxItem>(Tree::Outbox)?;
+        if only_unlock {
+            items.retain(|(_, item)| item.unlock);
+        }
         items.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, item) in items {
             let Ok(seq_bytes) = <[u8; 8]>::try_from(key.as_slice()) else {
                 continue;
             };
             let seq = u64::from_be_bytes(seq_bytes);
-            if flushed.unreachable.contains(&item.to.relay) {
-                flushed.pending += 1;
+            // Unlock traffic (duress alerts and their covers) is nobody's message: it is
+            // never counted, so a decoy's report looks like any other.
+            let counted = usize::from(!item.unlock);
+            let relay = canon(&item.to.relay);
+            if flushed.unreachable.contains(&relay) {
+                flushed.pending += counted;
                 continue;
             }
             match self.net.deposit(&item.to, item.envelope.as_bytes()).await {
                 Ok(()) => {
                     let _guard = self.lock()?;
                     self.db.remove(Tree::Outbox, &key)?;
-                    flushed.delivered.insert(seq);
+                    if !item.unlock {
+                        flushed.delivered.insert(seq);
+                    }
                 }
                 Err(DepositFailure::Later) => {
                     // Keep order per relay: nothing more goes there in this flush.
-                    flushed.unreachable.insert(item.to.relay.clone());
-                    flushed.pending += 1;
+                    flushed.unreachable.insert(relay);
+                    flushed.pending += counted;
+                }
+                Err(DepositFailure::NotAllowed) => {
+                    // The relay is no longer permitted (list or proxy changed): kept.
+                    flushed.pending += counted;
                 }
                 Err(DepositFailure::Gone) => {
                     let _guard = self.lock()?;
                     self.db.remove(Tree::Outbox, &key)?;
-                    flushed.undeliverable += 1;
+                    flushed.undeliverable += counted;
                 }
             }
         }
@@ -217,7 +239,7 @@ impl Client {
         report: &mut SyncReport,
         unreachable: &mut HashSet<String>,
     ) -> Result<()> {
-        if unreachable.contains(&mailbox.relay) {
+        if unreachable.contains(&canon(&mailbox.relay)) {
             return Ok(());
         }
         for _ in 0..MAX_ROUNDS {
@@ -225,7 +247,7 @@ impl Client {
                 Ok(messages) => messages,
                 Err(e) => {
                     if e.is_transient() {
-                        unreachable.insert(mailbox.relay.clone());
+                        unreachable.insert(canon(&mailbox.relay));
                     }
                     return Ok(());
                 }
@@ -246,7 +268,7 @@ impl Client {
             }
             if let Err(e) = self.net.ack(mailbox, &seqs).await {
                 if e.is_transient() {
-                    unreachable.insert(mailbox.relay.clone());
+                    unreachable.insert(canon(&mailbox.relay));
                 }
                 // Not acknowledged: fetched again next time, rejected as duplicates.
                 return Ok(());
@@ -311,14 +333,27 @@ impl Client {
                 Ok(Outcome::Handled)
             }
             Err(_) => {
-                let alerted = contact
+                // Not a ratchet message: perhaps a duress alert, or its cover.
+                let opened = contact
                     .alert_keys
                     .iter()
-                    .any(|key| alert::is_alert(key.expose(), envelope));
-                if !alerted {
+                    .find_map(|key| alert::open(key.expose(), envelope));
+                let Some((kind, nonce)) = opened else {
                     return Ok(Outcome::Rejected);
+                };
+                if kind == AlertKind::Cover {
+                    return Ok(Outcome::Handled);
                 }
+                let mut state = self.alert_state(contact.id)?;
+                if state.seen.contains(&nonce) {
+                    // A replay, or the sender's retry of one it delivered: nothing new.
+                    return Ok(Outcome::Handled);
+                }
+                state.seen.push(nonce);
+                let excess = state.seen.len().saturating_sub(MAX_SEEN_ALERTS);
+                state.seen.drain(..excess);
                 let at = coarse(self.now());
+                state.at = Some(at);
                 let record = MessageRecord {
                     contact: contact.id,
                     direction: StoredDirection::In,
@@ -329,6 +364,7 @@ impl Client {
                     order: self.db.next_seq()?,
                 };
                 self.store_message(&message_key(contact.id, envelope), &record)?;
+                self.save_alert_state(contact.id, &state)?;
                 report.duress_alerts += 1;
                 events.push(Event::DuressAlert {
                     contact: contact.label.clone(),
@@ -421,6 +457,13 @@ impl Client {
         let Ok(Payload::MailboxUpdate { mailbox }) = Payload::decode(&bytes) else {
             return Ok(Outcome::Rejected);
         };
+        // Only chosen relays: a stranger using the invitation does not pick the server
+        // this device talks to. No contact is made, nothing is sent there.
+        if self.net.permits(&mailbox.relay).is_err() {
+            report.relays_refused += 1;
+            events.push(Event::RelayRefused { contact: None });
+            return Ok(Outcome::Handled);
+        }
         contact.outgoing = Some(mailbox);
         while self.contact_by_label(&contact.label).is_ok() {
             profile.next_label += 1;
@@ -476,6 +519,15 @@ impl Client {
                 events.push(Event::MessageReceived { contact: label });
             }
             Payload::MailboxUpdate { mailbox } => {
+                // Only chosen relays: the contact keeps its old address (or stays
+                // pending), and nothing is sent to the one it named.
+                if self.net.permits(&mailbox.relay).is_err() {
+                    report.relays_refused += 1;
+                    events.push(Event::RelayRefused {
+                        contact: Some(label),
+                    });
+                    return Ok(());
+                }
                 if contact.pending_initial.take().is_some() {
                     contact.outgoing = Some(mailbox);
                     events.push(Event::ContactEstablished { contact: label });
@@ -523,7 +575,7 @@ impl Client {
         let Some(relay) = profile.relays.first() else {
             return Ok(());
         };
-        if unreachable.contains(relay) {
+        if unreachable.contains(&canon(relay)) {
             return Ok(());
         }
         let waiting: Vec<u64> = self
@@ -537,7 +589,7 @@ impl Client {
                 Ok(mailbox) => mailbox,
                 Err(e) => {
                     if e.is_transient() {
-                        unreachable.insert(relay.clone());
+                        unreachable.insert(canon(relay));
                     }
                     return Ok(());
                 }
@@ -560,7 +612,10 @@ impl Client {
         let contacts = self.all_contacts()?;
         for (key, mut invitation) in self.db.all::<InvitationRecord>(Tree::Invitations)? {
             let expired = invitation.expires_at <= now;
-            if (expired || invitation.exhausted()) && invitation.bundle_live {
+            if (expired || invitation.exhausted())
+                && invitation.bundle_live
+                && !unreachable.contains(&canon(&invitation.bundle_relay))
+            {
                 match self
                     .net
                     .delete_bundle(
@@ -572,7 +627,7 @@ impl Client {
                 {
                     Ok(()) => invitation.bundle_live = false,
                     Err(e) if e.is_transient() => {
-                        unreachable.insert(invitation.bundle_relay.clone());
+                        unreachable.insert(canon(&invitation.bundle_relay));
                     }
                     // Already gone (relay TTL): nothing left to delete.
                     Err(_) => invitation.bundle_live = false,
@@ -586,11 +641,14 @@ impl Client {
                     .find(|c| c.id == *id)
                     .is_none_or(|c| c.origin.as_ref().is_none_or(|o| o.heard_direct))
             });
+            if unreachable.contains(&canon(&invitation.intake.relay)) {
+                continue;
+            }
             if expired || (invitation.exhausted() && all_moved) {
                 match self.net.destroy(&invitation.intake).await {
                     Ok(()) => {}
                     Err(e) if e.is_transient() => {
-                        unreachable.insert(invitation.intake.relay.clone());
+                        unreachable.insert(canon(&invitation.intake.relay));
                         continue;
                     }
                     Err(_) => {}
@@ -626,10 +684,13 @@ impl Client {
                     mailbox: mailbox.deposit_id.0,
                 };
                 self.drain(&mailbox, source, report, unreachable).await?;
+                if unreachable.contains(&canon(&mailbox.relay)) {
+                    continue;
+                }
                 match self.net.destroy(&mailbox).await {
                     Ok(()) => {}
                     Err(e) if e.is_transient() => {
-                        unreachable.insert(mailbox.relay.clone());
+                        unreachable.insert(canon(&mailbox.relay));
                         continue;
                     }
                     Err(_) => {}

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How an invitation may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,18 +103,61 @@ impl Clock for ManualClock {
     }
 }
 
+/// How long the client waits on a relay before giving up with
+/// [`ClientError::RelayUnreachable`](super::ClientError::RelayUnreachable).
+///
+/// Every single relay operation (one deposit, one fetch, one mailbox creation with its
+/// proof-of-work, one health check), retries included, gives up within `overall`; a
+/// long-poll ([`Client::wait_for_mail`](super::Client::wait_for_mail)) adds its own wait on
+/// top. A `Client` call stops talking to a relay after the first such failure within that
+/// call, so against one relay that accepts connections and never answers, every call
+/// returns within about `overall` (a `sync` with mailboxes on several silent relays within
+/// `overall` per relay). Nothing is lost when it gives up: outgoing messages stay in the
+/// outbox, unacknowledged mail stays on the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetTimeouts {
+    /// The longest time to open a connection (TCP, the proxy's handshake, TLS).
+    pub connect: Duration,
+    /// The longest time for one relay operation, retries included.
+    pub overall: Duration,
+}
+
+impl Default for NetTimeouts {
+    /// `connect` 10 seconds, `overall` 30 seconds: enough for a slow mobile link or a
+    /// Tor circuit, short enough that a person in a hurry is told soon. Raise them for a
+    /// very slow network; lower them for tests.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            overall: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Options for [`Client::create`](super::Client::create).
 #[derive(Clone, Default)]
 pub struct CreateOptions {
     /// The profile's own display name. Stays on this device; never sent to anyone.
     pub name: String,
-    /// Relay base URLs (`https://…`, or `http://127.0.0.1:…` for local tests). The first
-    /// one hosts this profile's mailboxes unless told otherwise.
+    /// Relay base URLs (`https://…`, or `http://` for a loopback or `.onion` host). The
+    /// first one hosts this profile's mailboxes. These (and, later, the relays its
+    /// organization's roster names) are the only relays the profile ever contacts, except
+    /// through `proxy`; see [`Client::add_relay`](super::Client::add_relay).
     pub relays: Vec<String>,
-    /// Optional `socks5h://` proxy (Tor) for every relay request.
+    /// Optional `socks5h://` proxy (Tor) for every relay request, persisted in the
+    /// profile (see [`Client::set_proxy`](super::Client::set_proxy)).
     pub proxy: Option<String>,
     /// Passphrase derivation cost.
     pub kdf: KdfChoice,
+    /// Check that every relay answers (`GET /healthz`, within `timeouts`) before creating
+    /// anything; on failure nothing is created and the error is
+    /// [`ClientError::RelayUnreachable`](super::ClientError::RelayUnreachable). `false` in
+    /// [`CreateOptions::default`] (so a profile can be made offline); a front end that
+    /// takes relay URLs from a person should set it (the CLI's `init` does, unless told
+    /// not to).
+    pub check_relays: bool,
+    /// Network timeouts for this session.
+    pub timeouts: NetTimeouts,
     /// Where relays come from. `None` means HTTP relays reached over the network (through
     /// `proxy` if set). Tests pass a pool holding in-memory relays.
     pub transport: Option<Arc<crate::transport::RelayPool>>,
@@ -127,6 +171,8 @@ impl fmt::Debug for CreateOptions {
             .field("relays", &self.relays.len())
             .field("proxy", &self.proxy.is_some())
             .field("kdf", &self.kdf)
+            .field("check_relays", &self.check_relays)
+            .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -134,8 +180,12 @@ impl fmt::Debug for CreateOptions {
 /// Options for [`Client::open`](super::Client::open).
 #[derive(Clone, Default)]
 pub struct OpenOptions {
-    /// Optional `socks5h://` proxy (Tor) for every relay request.
+    /// A `socks5h://` proxy for this session only, instead of the one persisted in the
+    /// profile ([`Client::set_proxy`](super::Client::set_proxy)). `None` (the usual case)
+    /// applies the persisted setting.
     pub proxy: Option<String>,
+    /// Network timeouts for this session.
+    pub timeouts: NetTimeouts,
     /// Where relays come from; see [`CreateOptions::transport`].
     pub transport: Option<Arc<crate::transport::RelayPool>>,
     /// The clock. `None` means the system clock.
@@ -146,6 +196,7 @@ impl fmt::Debug for OpenOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenOptions")
             .field("proxy", &self.proxy.is_some())
+            .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -195,6 +246,9 @@ pub struct ContactSummary {
     pub awaiting_reply_since: Option<u64>,
     /// The named identity this relationship uses, or `None` for one made for it alone.
     pub identity: Option<String>,
+    /// When this contact's duress alert arrived (Unix seconds, rounded down to the
+    /// minute), if one did: treat the contact as in danger and their phone as seized.
+    pub duress_alert_at: Option<u64>,
 }
 
 /// One invitation this profile issued and still holds.
@@ -280,6 +334,12 @@ pub struct SyncReport {
     /// `max_uses`). That person's contact never hears back; each one also raises
     /// [`Event::InvitationReused`]. Not counted in `rejected`.
     pub refused_reused: u32,
+    /// Mailbox addresses a contact (or a stranger using an invitation) named on a relay
+    /// this profile may not contact: not on its list, and no proxy set (or a loopback,
+    /// local-network or plain-`http` address, refused even through the proxy). Nothing was
+    /// sent there; each is also an [`Event::RelayRefused`]. See
+    /// [`ClientError::RelayNotAllowed`](super::ClientError::RelayNotAllowed).
+    pub relays_refused: usize,
 }
 
 impl SyncReport {
@@ -373,6 +433,14 @@ pub enum Event {
     InvitationReused {
         /// The invitation's local id (as in [`InvitationSummary::id`]).
         invitation: u64,
+    },
+    /// A contact, or someone using one of this profile's invitations, asked to be written
+    /// to on a relay this profile may not contact
+    /// ([`ClientError::RelayNotAllowed`](super::ClientError::RelayNotAllowed)). Nothing was
+    /// sent there. For a new contact through an invitation, no contact was made.
+    RelayRefused {
+        /// The contact's label, or `None` for someone using an invitation.
+        contact: Option<String>,
     },
     /// A contact changed the disappearing-message timer.
     TimerChanged {

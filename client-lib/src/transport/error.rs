@@ -119,6 +119,10 @@ pub enum TransportError {
     /// The operating system's random number generator failed.
     #[error("no randomness available")]
     Rng,
+    /// The relay is not one this profile may contact: not on its list, and not
+    /// reachable through its proxy (see `Client::add_relay`). No connection was opened.
+    #[error("relay not on this profile's list")]
+    NotAllowed,
 }
 
 impl TransportError {

@@ -58,6 +58,7 @@ const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 /// The largest error body read; anything longer is not a well-formed `ErrorBody`.
 const MAX_ERROR_BYTES: usize = 16 * 1024;
 
+const PATH_HEALTH: &str = "healthz";
 const PATH_CHALLENGE: &str = "v1/challenge";
 const PATH_MAILBOXES: &str = "v1/mailboxes";
 const PATH_DEPOSIT: &str = "v1/mailboxes/deposit";
@@ -478,6 +479,22 @@ impl HttpRelay {
 }
 
 impl Relay for HttpRelay {
+    fn health(&self) -> RelayFuture<'_, ()> {
+        Box::pin(async move {
+            let _: serde_json::Value = self
+                .call::<(), _>(
+                    Route::Shared,
+                    PATH_HEALTH,
+                    Retry::Idempotent,
+                    self.request_timeout,
+                    None,
+                    || Ok(None),
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
     fn challenge(&self) -> RelayFuture<'_, ChallengeResponse> {
         Box::pin(self.call::<(), _>(
             Route::Shared,

@@ -566,6 +566,10 @@ impl MemoryRelay {
 }
 
 impl Relay for MemoryRelay {
+    fn health(&self) -> RelayFuture<'_, ()> {
+        Box::pin(async move { self.check_reachable() })
+    }
+
     fn challenge(&self) -> RelayFuture<'_, ChallengeResponse> {
         Box::pin(async move {
             self.check_reachable()?;

@@ -156,6 +156,13 @@ pub trait Relay: Send + Sync {
         bundle_id: &'a BundleId,
         signer: &'a dyn AuthSigner,
     ) -> RelayFuture<'a, ()>;
+
+    /// Checks that the relay answers (`GET /healthz` over HTTP). Reveals nothing but that
+    /// this client can reach it. The default asks for a proof-of-work challenge instead,
+    /// which every relay answers.
+    fn health(&self) -> RelayFuture<'_, ()> {
+        Box::pin(async move { self.challenge().await.map(|_| ()) })
+    }
 }
 
 /// Solves a proof-of-work challenge on a blocking thread and returns the admission for

@@ -15,14 +15,20 @@ use std::sync::{Arc, Mutex};
 
 /// The relays of one profile (see the [module docs](self)).
 pub struct RelayPool {
-    config: HttpConfig,
-    relays: Mutex<HashMap<RelayUrl, Arc<dyn Relay>>>,
+    config: Mutex<HttpConfig>,
+    relays: Mutex<HashMap<RelayUrl, Entry>>,
+}
+
+/// A relay in the pool, and whether the pool built it (from its config) or was given it.
+struct Entry {
+    relay: Arc<dyn Relay>,
+    built: bool,
 }
 
 impl std::fmt::Debug for RelayPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RelayPool")
-            .field("proxy", &self.config.proxy)
+            .field("proxy", &self.config().proxy)
             .finish_non_exhaustive()
     }
 }
@@ -31,14 +37,26 @@ impl RelayPool {
     /// An empty pool whose HTTP relays use `config`.
     pub fn new(config: HttpConfig) -> Self {
         Self {
-            config,
+            config: Mutex::new(config),
             relays: Mutex::new(HashMap::new()),
         }
     }
 
     /// The settings new HTTP relays are built with.
-    pub fn config(&self) -> &HttpConfig {
-        &self.config
+    pub fn config(&self) -> HttpConfig {
+        self.config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Builds HTTP relays with `config` from now on (a new proxy, new timeouts). The
+    /// HTTP relays built before are dropped, so no later request goes out with the old
+    /// settings; relays given with [`RelayPool::insert`] stay.
+    pub fn set_config(&self, config: HttpConfig) {
+        let mut relays = self.relays.lock().unwrap_or_else(|p| p.into_inner());
+        *self.config.lock().unwrap_or_else(|p| p.into_inner()) = config;
+        relays.retain(|_, entry| !entry.built);
     }
 
     /// The relay at `url`, building an [`HttpRelay`] on first use.
@@ -47,11 +65,17 @@ impl RelayPool {
     /// certificate); opens no connection.
     pub fn relay(&self, url: &RelayUrl) -> Result<Arc<dyn Relay>, TransportError> {
         let mut relays = self.relays.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(relay) = relays.get(url) {
-            return Ok(Arc::clone(relay));
+        if let Some(entry) = relays.get(url) {
+            return Ok(Arc::clone(&entry.relay));
         }
-        let relay: Arc<dyn Relay> = Arc::new(HttpRelay::new(url.clone(), &self.config)?);
-        relays.insert(url.clone(), Arc::clone(&relay));
+        let relay: Arc<dyn Relay> = Arc::new(HttpRelay::new(url.clone(), &self.config())?);
+        relays.insert(
+            url.clone(),
+            Entry {
+                relay: Arc::clone(&relay),
+                built: true,
+            },
+        );
         Ok(relay)
     }
 
@@ -60,7 +84,13 @@ impl RelayPool {
         self.relays
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(url, relay);
+            .insert(
+                url,
+                Entry {
+                    relay,
+                    built: false,
+                },
+            );
     }
 
     /// The URLs of the relays built or inserted so far, sorted.
@@ -95,7 +125,14 @@ mod tests {
         let memory: Arc<dyn Relay> = Arc::new(MemoryRelay::default());
         pool.insert(b.clone(), Arc::clone(&memory));
         assert!(Arc::ptr_eq(&pool.relay(&b).unwrap(), &memory));
-        assert_eq!(pool.urls(), vec![a, b]);
+        assert_eq!(pool.urls(), vec![a.clone(), b.clone()]);
+
+        // A new config drops the built relays (they carry the old proxy), not inserted ones.
+        pool.set_config(HttpConfig::tor().unwrap());
+        assert_eq!(pool.urls(), vec![b.clone()]);
+        assert!(Arc::ptr_eq(&pool.relay(&b).unwrap(), &memory));
+        assert!(!Arc::ptr_eq(&pool.relay(&a).unwrap(), &first));
+        assert!(pool.config().proxy.is_some());
     }
 
     #[test]

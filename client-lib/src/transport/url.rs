@@ -65,6 +65,64 @@ impl RelayUrl {
             .unwrap_or(false)
     }
 
+    /// True when a relay named by someone else (a contact, an invitation) may be reached
+    /// through the user's proxy even though it is not on the user's list: `https` to a
+    /// public host name or address, or `http` to a `.onion` service (which Tor already
+    /// encrypts and authenticates). Refused: plain `http` to anything else, and any host
+    /// on this machine or its networks (loopback, private, link-local, unspecified,
+    /// multicast or shared addresses, `localhost` and `*.localhost`, `*.local`,
+    /// `*.internal`), so that a peer cannot make this device send requests to local
+    /// services.
+    pub fn is_public(&self) -> bool {
+        let Ok(url) = Url::parse(&self.base) else {
+            return false;
+        };
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        if is_onion(host) {
+            return true;
+        }
+        if url.scheme() != "https" {
+            return false;
+        }
+        match ip_of(host) {
+            Some(IpAddr::V4(ip)) => {
+                let octets = ip.octets();
+                let shared = octets[0] == 100 && (64..128).contains(&octets[1]);
+                !(ip.is_loopback()
+                    || ip.is_private()
+                    || ip.is_link_local()
+                    || ip.is_unspecified()
+                    || ip.is_multicast()
+                    || ip.is_broadcast()
+                    || ip.is_documentation()
+                    || shared
+                    || octets[0] == 0)
+            }
+            Some(IpAddr::V6(ip)) => {
+                let segments = ip.segments();
+                let unique_local = (segments[0] & 0xfe00) == 0xfc00;
+                let link_local = (segments[0] & 0xffc0) == 0xfe80;
+                let mapped = ip.to_ipv4_mapped().is_some();
+                !(ip.is_loopback()
+                    || ip.is_unspecified()
+                    || ip.is_multicast()
+                    || unique_local
+                    || link_local
+                    || mapped)
+            }
+            None => {
+                let name = host.trim_end_matches('.').to_ascii_lowercase();
+                !(name == "localhost"
+                    || name.ends_with(".localhost")
+                    || name.ends_with(".local")
+                    || name.ends_with(".internal")
+                    || !name.contains('.'))
+            }
+        }
+    }
+
     /// The canonical text of the URL (with a trailing `/`).
     pub fn as_str(&self) -> &str {
         &self.base
@@ -300,6 +358,41 @@ mod tests {
         fn arbitrary_text_never_panics(text in ".*") {
             let _ = RelayUrl::parse(&text);
             let _ = ProxyUrl::parse(&text);
+        }
+    }
+
+    #[test]
+    fn only_public_relays_may_come_from_a_peer() {
+        for public in [
+            "https://relay.example.org",
+            "https://relay.example.org:8443/base",
+            "https://93.184.216.34",
+            "https://[2001:4860::8888]",
+            "http://abcdefghij234567.onion",
+            "https://abcdefghij234567.onion",
+        ] {
+            assert!(RelayUrl::parse(public).unwrap().is_public(), "{public}");
+        }
+        for local in [
+            "http://127.0.0.1:8080",
+            "https://127.0.0.1",
+            "https://localhost",
+            "https://api.localhost",
+            "https://[::1]",
+            "https://10.1.2.3",
+            "https://192.168.0.1",
+            "https://172.16.0.1",
+            "https://169.254.169.254",
+            "https://100.64.0.1",
+            "https://0.0.0.0",
+            "https://[fd00::1]",
+            "https://[fe80::1]",
+            "https://[::ffff:127.0.0.1]",
+            "https://printer.local",
+            "https://metadata.internal",
+            "https://intranet",
+        ] {
+            assert!(!RelayUrl::parse(local).unwrap().is_public(), "{local}");
         }
     }
 
