@@ -39,12 +39,13 @@ pub fn seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let mut buffer = Vec::with_capacity(plaintext.len() + TAG_LEN);
+    // Zeroizing until it holds only ciphertext, so a refused input leaves no plaintext copy.
+    let mut buffer = Zeroizing::new(Vec::with_capacity(plaintext.len() + TAG_LEN));
     buffer.extend_from_slice(plaintext);
     cipher(key)?
-        .encrypt_in_place(&Nonce::from(*nonce), aad, &mut buffer)
+        .encrypt_in_place(&Nonce::from(*nonce), aad, &mut *buffer)
         .map_err(|_| CryptoError::Length)?;
-    Ok(buffer)
+    Ok(std::mem::take(&mut *buffer))
 }
 
 /// Checks and decrypts `ciphertext || tag`.
