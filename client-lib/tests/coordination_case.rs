@@ -636,6 +636,93 @@ fn structural_refusals() {
 }
 
 #[test]
+fn vouches_per_case_are_bounded_and_the_longest_lived_sets_the_tier() {
+    let org = Org::new();
+    let mut case = verifying_case(&org);
+    // Two vouches expiring together: the higher tier (direct) is recorded.
+    case.author(
+        &org.cw1,
+        &org.roster,
+        T0 + 400,
+        vouched(vouch_by(&org.referrer, Tier::Co, T0, T0 + DAY)),
+    )
+    .unwrap();
+    case.author(
+        &org.cw1,
+        &org.roster,
+        T0 + 401,
+        vouched(vouch_by(&org.cw1, Tier::Direct, T0, T0 + DAY)),
+    )
+    .unwrap();
+    case.author(&org.cw1, &org.roster, T0 + 402, status(Status::Verified))
+        .unwrap();
+    assert_eq!(case.state().verified_tier(), Some(Tier::Direct));
+    for i in 2..32 {
+        case.author(
+            &org.cw1,
+            &org.roster,
+            T0 + 500 + i,
+            vouched(vouch_by(&org.cw1, Tier::Direct, T0, T0 + DAY)),
+        )
+        .unwrap();
+    }
+    assert_eq!(case.state().vouches().len(), 32);
+    assert_eq!(
+        case.author(
+            &org.cw1,
+            &org.roster,
+            T0 + 600,
+            vouched(vouch_by(&org.cw1, Tier::Direct, T0, T0 + DAY))
+        )
+        .err(),
+        Some(CaseError::TooManyVouches)
+    );
+}
+
+#[test]
+fn undefined_bytes_in_an_event_are_typed_errors() {
+    let org = Org::new();
+    let (mut case, _) = open_case(&org);
+    let ev = case
+        .author(&org.coord, &org.roster, T0 + 200, status(Status::Verifying))
+        .unwrap();
+    let bytes = ev.encode().unwrap();
+    // Header 2 + org 16 + case 16 + count 1 + one parent 32 + epoch 8 + author 32 + role 1
+    // + time 8: the body tag is at 116, the status byte at 117.
+    assert_eq!(bytes[116], 3);
+    let mut bad = bytes.clone();
+    bad[117] = 10;
+    assert_eq!(
+        CaseEvent::decode(&bad).err(),
+        Some(DecodeError::UnknownValue(
+            corridor_client::coordination::Field::Status
+        ))
+    );
+    let mut bad = bytes.clone();
+    bad[116] = 6;
+    assert_eq!(
+        CaseEvent::decode(&bad).err(),
+        Some(DecodeError::UnknownValue(
+            corridor_client::coordination::Field::EventBody
+        ))
+    );
+    let mut bad = bytes.clone();
+    bad[34] = 17;
+    assert_eq!(
+        CaseEvent::decode(&bad).err(),
+        Some(DecodeError::TooMany {
+            field: corridor_client::coordination::Field::Parents,
+            max: 16
+        })
+    );
+    // A small-order author key.
+    let mut bad = bytes.clone();
+    bad[75..107].fill(0);
+    bad[75] = 1;
+    assert_eq!(CaseEvent::decode(&bad).err(), Some(DecodeError::BadKey));
+}
+
+#[test]
 fn the_history_is_bounded() {
     let org = Org::new();
     let (mut case, _) = open_case(&org);

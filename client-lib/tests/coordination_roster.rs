@@ -465,6 +465,75 @@ fn membership_certificates() {
 }
 
 #[test]
+fn a_non_canonical_epoch_is_refused_even_when_signed() {
+    let founder = identity(1);
+    let second = identity(2);
+    let mut draft = RosterDraft::genesis(OrgId([1; 16]), DAY).unwrap();
+    draft
+        .add_member(founder.public(), Role::Coordinator, "aaaa")
+        .unwrap();
+    draft
+        .add_member(second.public(), Role::Coordinator, "bbbb")
+        .unwrap();
+    let bytes = draft.sign(&founder, T0).unwrap().encode().unwrap();
+    // Members start after the header (74 bytes) and the count (4); each record here is
+    // 129 + 1 + 4 + 4 bytes. Swapping them breaks the key order.
+    let start = 78;
+    let len = 129 + 1 + 4 + 4;
+    let mut swapped = bytes.clone();
+    swapped[start..start + len].copy_from_slice(&bytes[start + len..start + 2 * len]);
+    swapped[start + len..start + 2 * len].copy_from_slice(&bytes[start..start + len]);
+    assert_eq!(
+        RosterEpoch::decode(&resign(&swapped, &founder)).err(),
+        Some(RosterError::Decode(DecodeError::NotCanonical(
+            Field::Members
+        )))
+    );
+    // The same member twice.
+    let mut twice = bytes.clone();
+    twice[start + len..start + 2 * len].copy_from_slice(&bytes[start..start + len]);
+    assert!(RosterEpoch::decode(&resign(&twice, &founder)).is_err());
+    // An undefined role byte.
+    let mut role = bytes.clone();
+    role[start + 129] = 9;
+    assert_eq!(
+        RosterEpoch::decode(&resign(&role, &founder)).err(),
+        Some(RosterError::Decode(DecodeError::UnknownValue(Field::Role)))
+    );
+    // A member count over the bound is refused before anything is read.
+    let mut many = bytes.clone();
+    many[74..78].copy_from_slice(&100_000u32.to_be_bytes());
+    assert_eq!(
+        RosterEpoch::decode(&many).err(),
+        Some(RosterError::Decode(DecodeError::TooMany {
+            field: Field::Members,
+            max: 500
+        }))
+    );
+}
+
+#[test]
+fn a_certificate_from_a_coordinator_who_stepped_down() {
+    let mut org = Org::new();
+    let now = T0 + 1000;
+    let cert = MembershipCertificate::issue(
+        &org.roster,
+        &org.coord2,
+        org.host.public().signing_key(),
+        now,
+        now + DAY,
+    )
+    .unwrap();
+    assert_eq!(cert.verify_with_roster(&org.roster, now), Ok(()));
+    let coord2 = *org.coord2.public().signing_key();
+    org.advance(false, |d| d.set_role(&coord2, Role::Caseworker).unwrap());
+    assert_eq!(
+        cert.verify_with_roster(&org.roster, now),
+        Err(CertificateError::SignerNotCoordinator)
+    );
+}
+
+#[test]
 fn debug_shows_no_alias() {
     let org = Org::new();
     let text = format!(

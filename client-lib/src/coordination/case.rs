@@ -97,7 +97,9 @@ pub enum CaseError {
     /// Every vouch on the case has expired at the time of the change.
     #[error("the case's vouches have expired")]
     VouchExpired,
-    /// No vouch on the case is valid at the time of the change.
+    /// No vouch on the case is valid at the time of the change, and not all have
+    /// expired. Accepted histories cannot produce it (a vouch is valid when attached and
+    /// never dated after the change that uses it); it keeps corrupt input typed.
     #[error("no vouch on the case is valid at this time")]
     NoValidVouch,
     /// Matched needs an assigned caseworker.
