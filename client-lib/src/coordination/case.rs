@@ -98,8 +98,9 @@ pub enum CaseError {
     #[error("the case's vouches have expired")]
     VouchExpired,
     /// No vouch on the case is valid at the time of the change, and not all have
-    /// expired. Accepted histories cannot produce it (a vouch is valid when attached and
-    /// never dated after the change that uses it); it keeps corrupt input typed.
+    /// expired. Accepted histories cannot produce it (a vouch is valid when attached, and
+    /// the change that uses it is never dated before the attachment); it keeps corrupt
+    /// input typed.
     #[error("no vouch on the case is valid at this time")]
     NoValidVouch,
     /// Matched needs an assigned caseworker.
