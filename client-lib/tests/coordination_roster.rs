@@ -711,7 +711,7 @@ proptest! {
             let mut draft = base.draft();
             draft.set_retention(DAY + 1 + k as u64).unwrap();
             let signer = (0..POOL).find(|i| models[k - 1][*i] == Some(Role::Coordinator)).unwrap();
-            let fork = draft.sign(&pool[signer], T0 + 10 * k as u64).unwrap();
+            let fork = draft.sign(&pool[signer], chain[k - 1].issued_at() + 1).unwrap();
             prop_assert_ne!(fork.hash(), chain[k].hash());
             base.apply(fork.clone()).unwrap();
             prop_assert_eq!(
@@ -722,7 +722,7 @@ proptest! {
             let mut draft = base.draft();
             draft.set_retention(2 * DAY).unwrap();
             let next_signer = (0..POOL).find(|i| models[k - 1][*i] == Some(Role::Coordinator)).unwrap();
-            let fork_next = draft.sign(&pool[next_signer], T0 + 10 * k as u64 + 1).unwrap();
+            let fork_next = draft.sign(&pool[next_signer], chain[k - 1].issued_at() + 2).unwrap();
             let refused = roster.apply(fork_next).err();
             prop_assert!(
                 matches!(refused, Some(RosterError::Forked { .. }) | Some(RosterError::Gap { .. })),
