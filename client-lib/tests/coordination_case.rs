@@ -496,6 +496,67 @@ fn invalid_transitions_and_status_rules() {
         .unwrap();
 }
 
+/// Every (from, to) pair, tried by a coordinator on an assigned case with a valid vouch:
+/// accepted exactly on the 17 edges of the lifecycle, refused with
+/// `InvalidTransition { from, to }` otherwise (and `Closed` after closed).
+#[test]
+fn every_pair_of_statuses_is_checked() {
+    let org = Org::new();
+    let path = |target: Status| -> Vec<Status> {
+        use Status::*;
+        match target {
+            New => vec![],
+            Verifying => vec![Verifying],
+            Verified => vec![Verifying, Verified],
+            Matched => vec![Verifying, Verified, Matched],
+            InTransit => vec![Verifying, Verified, Matched, InTransit],
+            Arrived => vec![Verifying, Verified, Matched, InTransit, Arrived],
+            Closed => vec![Verifying, Verified, Matched, InTransit, Arrived, Closed],
+            Declined => vec![Declined],
+            Withdrawn => vec![Withdrawn],
+        }
+    };
+    let mut accepted = 0;
+    for from in Status::ALL {
+        let (mut case, _) = open_case(&org);
+        case.author(
+            &org.coord,
+            &org.roster,
+            T0 + 110,
+            EventBody::Assigned {
+                caseworker: key(&org.cw1),
+            },
+        )
+        .unwrap();
+        case.author(
+            &org.coord,
+            &org.roster,
+            T0 + 120,
+            vouched(vouch_by(&org.cw1, Tier::Direct, T0, T0 + DAY)),
+        )
+        .unwrap();
+        for (i, step) in path(from).into_iter().enumerate() {
+            case.author(&org.coord, &org.roster, T0 + 200 + i as u64, status(step))
+                .unwrap();
+        }
+        assert_eq!(case.state().status(), from);
+        for to in Status::ALL {
+            let got = case
+                .clone()
+                .author(&org.coord, &org.roster, T0 + 300, status(to));
+            if EDGES.contains(&(from, to)) {
+                assert!(got.is_ok(), "{from} -> {to}: {got:?}");
+                accepted += 1;
+            } else if from == Status::Closed {
+                assert_eq!(got.err(), Some(CaseError::Closed));
+            } else {
+                assert_eq!(got.err(), Some(CaseError::InvalidTransition { from, to }));
+            }
+        }
+    }
+    assert_eq!(accepted, 17);
+}
+
 #[test]
 fn structural_refusals() {
     let org = Org::new();
