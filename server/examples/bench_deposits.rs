@@ -171,6 +171,7 @@ async fn measure_writer(max_batch: usize, options: &Options) -> Outcome {
         max_bytes: u64::MAX,
         max_mailboxes: u64::MAX,
         max_bundles: u64::MAX,
+        bundle_one_time_per_hour: u32::MAX,
     };
     let writer = Writer::start(
         store.clone(),

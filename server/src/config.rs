@@ -91,6 +91,15 @@ pub struct Config {
     pub idle_timeout_secs: u64,
     /// Most open client connections; the relay lowers it to fit the open-file limit.
     pub max_connections: usize,
+    /// Bytes of the storage engine's page cache: the main term of the relay's memory use.
+    pub store_cache_bytes: u64,
+    /// Rewrite the database at start so that space freed by acknowledgements, expiry and
+    /// destroys is returned to the file system (costs one copy of the live data, in time
+    /// and in temporary disk space).
+    pub compact_on_start: bool,
+    /// Most one-time prekeys one bundle hands out per hour; further fetches in that hour get
+    /// the last-resort prekey, so a stranger holding a bundle id cannot drain its pool.
+    pub bundle_one_time_per_hour: u32,
 }
 
 impl Default for Config {
@@ -126,6 +135,9 @@ impl Default for Config {
             body_read_timeout_secs: 20,
             idle_timeout_secs: 30,
             max_connections: 16_384,
+            store_cache_bytes: crate::store::SledOptions::DEFAULT_CACHE_BYTES,
+            compact_on_start: false,
+            bundle_one_time_per_hour: 30,
         }
     }
 }
@@ -289,6 +301,20 @@ pub struct Args {
     /// Most open client connections, lowered to fit the open-file limit [default: 16384].
     #[arg(long, env = "CORRIDOR_RELAY_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
+    /// Bytes of the storage page cache [default: 16777216].
+    #[arg(long, env = "CORRIDOR_RELAY_STORE_CACHE_BYTES", value_name = "BYTES")]
+    pub store_cache_bytes: Option<u64>,
+    /// Compact the database at start (returns freed space to the file system; needs room
+    /// for one more copy of the live data) [default: false].
+    #[arg(long, env = "CORRIDOR_RELAY_COMPACT_ON_START", value_name = "BOOL")]
+    pub compact_on_start: Option<bool>,
+    /// Most one-time prekeys one bundle hands out per hour [default: 30].
+    #[arg(
+        long,
+        env = "CORRIDOR_RELAY_BUNDLE_ONE_TIME_PER_HOUR",
+        value_name = "N"
+    )]
+    pub bundle_one_time_per_hour: Option<u32>,
 }
 
 macro_rules! overlay {
@@ -357,6 +383,9 @@ impl Config {
             body_read_timeout_secs,
             idle_timeout_secs,
             max_connections,
+            store_cache_bytes,
+            compact_on_start,
+            bundle_one_time_per_hour,
         );
         config.validate()?;
         Ok(config)
@@ -399,6 +428,24 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "header_read_timeout_secs, body_read_timeout_secs, idle_timeout_secs and \
                  max_connections must be positive",
+            ));
+        }
+        if self.message_ttl_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "message_ttl_hours must be at least 1 (0 would delete mail on arrival)",
+            ));
+        }
+        if self.max_messages_per_mailbox == 0
+            || self.max_bytes_per_mailbox < corridor_wire::ENVELOPE_SIZE as u64
+        {
+            return Err(ConfigError::Invalid(
+                "max_messages_per_mailbox must be positive and max_bytes_per_mailbox at \
+                 least one envelope (4096)",
+            ));
+        }
+        if self.store_cache_bytes < 1024 * 1024 {
+            return Err(ConfigError::Invalid(
+                "store_cache_bytes must be at least 1048576",
             ));
         }
         Ok(())
@@ -455,5 +502,11 @@ mod tests {
         ));
         assert!(Config::load(parse(&["--pow-difficulty", "33"])).is_err());
         assert!(Config::load(parse(&["--tls-cert", "x.pem"])).is_err());
+        assert!(Config::load(parse(&["--message-ttl-hours", "0"])).is_err());
+        assert!(Config::load(parse(&["--max-bytes-per-mailbox", "4095"])).is_err());
+        assert!(Config::load(parse(&["--store-cache-bytes", "1000"])).is_err());
+        let config = Config::load(parse(&["--compact-on-start", "true"])).unwrap();
+        assert!(config.compact_on_start);
+        assert_eq!(config.store_cache_bytes, 16 * 1024 * 1024);
     }
 }

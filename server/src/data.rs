@@ -4,7 +4,9 @@
 //! writer ([`crate::writer`]), one at a time, so a read-then-write here cannot race with
 //! another write. Each writing function issues one atomic batch.
 
-use crate::layout::{self, BUNDLE, EXPIRY, Key32, MAILBOX, MESSAGE, ONE_TIME, ROUTE, row};
+use crate::layout::{
+    self, BUNDLE, BUNDLE_RATE, EPOCH, EXPIRY, Key32, MAILBOX, MESSAGE, ONE_TIME, ROUTE, SEEN, row,
+};
 use crate::store::{Entry, Store, StoreError, Write, prefix_end};
 use corridor_wire::ID_LEN;
 use corridor_wire::api::{Bundle, HandedPrekey, OneTimePrekey};
@@ -32,6 +34,9 @@ pub enum DataError {
     /// The bundle is bound to another auth key.
     #[error("bundle bound to another key")]
     BundleKeyMismatch,
+    /// A signed request with this target and nonce was already accepted.
+    #[error("replayed")]
+    Replayed,
     /// The writer has stopped (the relay is shutting down).
     #[error("writer stopped")]
     Stopped,
@@ -51,6 +56,8 @@ pub struct MailboxCaps {
     pub max_mailboxes: u64,
     /// Most bundles the relay holds.
     pub max_bundles: u64,
+    /// Most one-time prekeys one bundle hands out per hour.
+    pub bundle_one_time_per_hour: u32,
 }
 
 /// A mailbox row.
@@ -164,21 +171,50 @@ pub fn create_mailbox(
     Ok(())
 }
 
-/// Appends an envelope to a mailbox; returns its sequence number.
+/// The first sequence number the boot with `epoch` may give (epochs count from 1).
+///
+/// Each boot of the store numbers deposits from its own range of 2^32, above every number
+/// an earlier boot could have given, durable or not. So a number that a crash took back
+/// (a deposit applied but never flushed) is never given again, whatever a client may still
+/// hold; [`deposit`] refuses to leave the range.
+pub fn seq_floor(epoch: u64) -> u64 {
+    epoch.saturating_sub(1).saturating_mul(1 << 32).max(1)
+}
+
+/// Counts one more boot of the store and returns its epoch (1 for a fresh store). The
+/// caller must flush before giving out any sequence number of this epoch.
+pub fn next_epoch(store: &dyn Store) -> Result<u64, DataError> {
+    let epoch = match store.get(&[EPOCH])? {
+        Some(value) => u64_at(&value, 0)?,
+        None => 0,
+    }
+    .checked_add(1)
+    .ok_or(StoreError::Corrupt)?;
+    store.apply(vec![Write::Put(vec![EPOCH], epoch.to_be_bytes().to_vec())])?;
+    Ok(epoch)
+}
+
+/// Appends an envelope to a mailbox; returns its sequence number, at least `min_seq` (the
+/// boot's [`seq_floor`]).
 pub fn deposit(
     store: &dyn Store,
     mailbox_key: &Key32,
     hour: u64,
     envelope: &[u8],
     caps: MailboxCaps,
+    min_seq: u64,
 ) -> Result<u64, DataError> {
     let mut record = mailbox(store, mailbox_key)?.ok_or(DataError::NoMailbox)?;
     let size = envelope.len() as u64;
     if record.count >= caps.max_messages || record.bytes.saturating_add(size) > caps.max_bytes {
         return Err(DataError::MailboxFull);
     }
-    let seq = record.next_seq;
-    record.next_seq += 1;
+    let seq = record.next_seq.max(min_seq);
+    // Leaving the boot's range could meet the next boot's numbers.
+    if seq >= min_seq.saturating_add(1 << 32) - 1 {
+        return Err(DataError::MailboxFull);
+    }
+    record.next_seq = seq + 1;
     record.count += 1;
     record.bytes += size;
     let mut value = Vec::with_capacity(8 + envelope.len());
@@ -449,22 +485,49 @@ pub fn publish_bundle(
     Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
 }
 
+/// How many one-time prekeys the bundle stored under `key` handed out in `hour`.
+fn handed_in_hour(store: &dyn Store, key: &Key32, hour: u64) -> Result<u32, StoreError> {
+    let Some(value) = store.get(&row(BUNDLE_RATE, &[key]))? else {
+        return Ok(0);
+    };
+    if value.len() != 12 || u64_at(&value, 0)? != hour {
+        return Ok(0);
+    }
+    let count: [u8; 4] = value[8..12].try_into().map_err(|_| StoreError::Corrupt)?;
+    Ok(u32::from_be_bytes(count))
+}
+
 /// Hands out the bundle's signed part with one one-time prekey (deleting it), or with the
-/// last-resort prekey when none is left.
+/// last-resort prekey when none is left or when the bundle already handed out
+/// `per_hour` one-time prekeys in `hour` (so whoever holds a bundle id cannot drain the
+/// pool faster than that).
 pub fn take_bundle(
     store: &dyn Store,
     bundle_id: &[u8; ID_LEN],
+    hour: u64,
+    per_hour: u32,
 ) -> Result<(Vec<u8>, HandedPrekey), DataError> {
     let header = bundle(store, bundle_id)?.ok_or(DataError::NoBundle)?;
     let key = layout::bundle_key(bundle_id);
-    let prekey = match one_time_rows(store, &key, 1)?.into_iter().next() {
+    let handed = handed_in_hour(store, &key, hour)?;
+    let next = if handed < per_hour {
+        one_time_rows(store, &key, 1)?.into_iter().next()
+    } else {
+        None
+    };
+    let prekey = match next {
         Some((row_key, value)) => {
             let id_bytes: [u8; 4] = row_key
                 .get(1 + 32..)
                 .ok_or(StoreError::Corrupt)?
                 .try_into()
                 .map_err(|_| StoreError::Corrupt)?;
-            store.apply(vec![Write::Delete(row_key)])?;
+            let mut rate = hour.to_be_bytes().to_vec();
+            rate.extend_from_slice(&(handed + 1).to_be_bytes());
+            store.apply(vec![
+                Write::Delete(row_key),
+                Write::Put(row(BUNDLE_RATE, &[&key]), rate),
+            ])?;
             HandedPrekey::OneTime(OneTimePrekey {
                 id: u32::from_be_bytes(id_bytes),
                 key: Blob(value),
@@ -488,8 +551,36 @@ pub fn delete_bundle(store: &dyn Store, bundle_id: &[u8; ID_LEN]) -> Result<(), 
         .map(|(k, _)| Write::Delete(k))
         .collect();
     writes.push(Write::Delete(row(BUNDLE, &[&key])));
+    writes.push(Write::Delete(row(BUNDLE_RATE, &[&key])));
     store.apply(writes)?;
     Ok(())
+}
+
+/// Remembers a signed request accepted in `hour` under its [`layout::seen_key`]; refuses
+/// it if it was accepted in this hour or the one before (a request stays fresh for at most
+/// `2 * MAX_SKEW_SECS` after it is first accepted, well under an hour).
+pub fn remember_seen(store: &dyn Store, hour: u64, seen: &Key32) -> Result<(), DataError> {
+    for h in [hour, hour.saturating_sub(1)] {
+        if store.get(&row(SEEN, &[&h.to_be_bytes(), seen]))?.is_some() {
+            return Err(DataError::Replayed);
+        }
+    }
+    store.apply(vec![Write::Put(
+        row(SEEN, &[&hour.to_be_bytes(), seen]),
+        Vec::new(),
+    )])?;
+    Ok(())
+}
+
+/// Forgets up to `max` remembered signed requests from hours before `before_hour`; returns
+/// how many (call again while it returns `max`).
+pub fn forget_seen(store: &dyn Store, before_hour: u64, max: usize) -> Result<u64, DataError> {
+    let rows = store.range(&[SEEN], &row(SEEN, &[&before_hour.to_be_bytes()]), max)?;
+    let n = rows.len() as u64;
+    if n > 0 {
+        store.apply(rows.into_iter().map(|(k, _)| Write::Delete(k)).collect())?;
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -502,6 +593,7 @@ mod tests {
         max_bytes: 1000,
         max_mailboxes: 10,
         max_bundles: 10,
+        bundle_one_time_per_hour: u32::MAX,
     };
 
     #[test]
@@ -511,8 +603,8 @@ mod tests {
         let (key, cred) = route(&store, &[2; 16]).unwrap().unwrap();
         assert_eq!(key, layout::mailbox_key(&[1; 16]));
         assert_eq!(cred, [3; 32]);
-        assert_eq!(deposit(&store, &key, 10, b"one", CAPS).unwrap(), 1);
-        assert_eq!(deposit(&store, &key, 11, b"two", CAPS).unwrap(), 2);
+        assert_eq!(deposit(&store, &key, 10, b"one", CAPS, 1).unwrap(), 1);
+        assert_eq!(deposit(&store, &key, 11, b"two", CAPS, 1).unwrap(), 2);
         let got = messages(&store, &key, 10, 0).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].envelope, b"one");
@@ -530,10 +622,10 @@ mod tests {
         create_mailbox(&store, &[1; 16], &[2; 16], &[3; 32], &[4; 32]).unwrap();
         let key = layout::mailbox_key(&[1; 16]);
         for _ in 0..3 {
-            deposit(&store, &key, 0, b"x", CAPS).unwrap();
+            deposit(&store, &key, 0, b"x", CAPS, 1).unwrap();
         }
         assert!(matches!(
-            deposit(&store, &key, 0, b"x", CAPS),
+            deposit(&store, &key, 0, b"x", CAPS, 1),
             Err(DataError::MailboxFull)
         ));
         let tight = MailboxCaps {
@@ -542,9 +634,9 @@ mod tests {
             ..CAPS
         };
         ack(&store, &key, &[1, 2, 3]).unwrap();
-        deposit(&store, &key, 0, b"abc", tight).unwrap();
+        deposit(&store, &key, 0, b"abc", tight, 1).unwrap();
         assert!(matches!(
-            deposit(&store, &key, 0, b"ab", tight),
+            deposit(&store, &key, 0, b"ab", tight, 1),
             Err(DataError::MailboxFull)
         ));
     }
@@ -554,8 +646,8 @@ mod tests {
         let store = MemoryStore::new();
         create_mailbox(&store, &[1; 16], &[2; 16], &[3; 32], &[4; 32]).unwrap();
         let key = layout::mailbox_key(&[1; 16]);
-        deposit(&store, &key, 5, b"old", CAPS).unwrap();
-        deposit(&store, &key, 9, b"new", CAPS).unwrap();
+        deposit(&store, &key, 5, b"old", CAPS, 1).unwrap();
+        deposit(&store, &key, 9, b"new", CAPS, 1).unwrap();
         assert_eq!(expire(&store, 9, 100).unwrap(), 1);
         let left = messages(&store, &key, 10, 0).unwrap();
         assert_eq!(left.len(), 1);
@@ -591,7 +683,7 @@ mod tests {
         ));
         let mut ids = Vec::new();
         for _ in 0..2 {
-            match take_bundle(&store, &[5; 16]).unwrap().1 {
+            match take_bundle(&store, &[5; 16], 0, u32::MAX).unwrap().1 {
                 HandedPrekey::OneTime(p) => ids.push(p.id),
                 other => panic!("expected one-time, got {other:?}"),
             }
@@ -599,15 +691,93 @@ mod tests {
         ids.sort_unstable();
         assert_eq!(ids, vec![1, 2]);
         assert_eq!(
-            take_bundle(&store, &[5; 16]).unwrap().1,
+            take_bundle(&store, &[5; 16], 0, u32::MAX).unwrap().1,
             HandedPrekey::LastResort { key: Blob(vec![9]) }
         );
         delete_bundle(&store, &[5; 16]).unwrap();
         assert_eq!(store.count_prefix(&[]).unwrap(), 0);
         assert!(matches!(
-            take_bundle(&store, &[5; 16]),
+            take_bundle(&store, &[5; 16], 0, u32::MAX),
             Err(DataError::NoBundle)
         ));
+    }
+
+    #[test]
+    fn each_boot_numbers_deposits_above_every_earlier_boot() {
+        let store = MemoryStore::new();
+        const ROOMY: MailboxCaps = MailboxCaps {
+            max_messages: 10,
+            ..CAPS
+        };
+        assert_eq!(next_epoch(&store).unwrap(), 1);
+        create_mailbox(&store, &[1; 16], &[2; 16], &[3; 32], &[4; 32]).unwrap();
+        let key = layout::mailbox_key(&[1; 16]);
+        assert_eq!(
+            deposit(&store, &key, 0, b"a", ROOMY, seq_floor(1)).unwrap(),
+            1
+        );
+        assert_eq!(
+            deposit(&store, &key, 0, b"b", ROOMY, seq_floor(1)).unwrap(),
+            2
+        );
+        // A restart: even if seq 2 had been lost, the next boot starts far above it.
+        let epoch = next_epoch(&store).unwrap();
+        assert_eq!(epoch, 2);
+        let seq = deposit(&store, &key, 0, b"c", ROOMY, seq_floor(epoch)).unwrap();
+        assert_eq!(seq, 1 << 32);
+        assert_eq!(
+            deposit(&store, &key, 0, b"d", ROOMY, seq_floor(epoch)).unwrap(),
+            seq + 1
+        );
+    }
+
+    #[test]
+    fn a_bundle_hands_out_at_most_per_hour_one_time_prekeys() {
+        let store = MemoryStore::new();
+        let bundle = Bundle {
+            signed: Blob(vec![1]),
+            one_time: (1..=5)
+                .map(|id| OneTimePrekey {
+                    id,
+                    key: Blob(vec![id as u8]),
+                })
+                .collect(),
+            last_resort: Blob(vec![9]),
+        };
+        publish_bundle(&store, &[5; 16], &[6; 32], &bundle, 0).unwrap();
+        let take = |hour| take_bundle(&store, &[5; 16], hour, 2).unwrap().1;
+        assert!(matches!(take(10), HandedPrekey::OneTime(_)));
+        assert!(matches!(take(10), HandedPrekey::OneTime(_)));
+        for _ in 0..100 {
+            assert_eq!(take(10), HandedPrekey::LastResort { key: Blob(vec![9]) });
+        }
+        // The next hour allows two more; three of five were never handed out.
+        assert!(matches!(take(11), HandedPrekey::OneTime(_)));
+        assert!(matches!(take(11), HandedPrekey::OneTime(_)));
+        assert!(matches!(take(11), HandedPrekey::LastResort { .. }));
+        assert_eq!(store.count_prefix(&[ONE_TIME]).unwrap(), 1);
+        delete_bundle(&store, &[5; 16]).unwrap();
+        assert_eq!(store.count_prefix(&[]).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_seen_request_is_refused_in_its_hour_and_the_next_then_forgotten() {
+        let store = MemoryStore::new();
+        let seen = layout::seen_key(&[1; 32], &[2; 16]);
+        remember_seen(&store, 100, &seen).unwrap();
+        assert!(matches!(
+            remember_seen(&store, 100, &seen),
+            Err(DataError::Replayed)
+        ));
+        assert!(matches!(
+            remember_seen(&store, 101, &seen),
+            Err(DataError::Replayed)
+        ));
+        remember_seen(&store, 100, &layout::seen_key(&[1; 32], &[3; 16])).unwrap();
+        assert_eq!(forget_seen(&store, 100, 10).unwrap(), 0);
+        assert_eq!(forget_seen(&store, 101, 1).unwrap(), 1);
+        assert_eq!(forget_seen(&store, 101, 10).unwrap(), 1);
+        assert_eq!(store.count_prefix(&[SEEN]).unwrap(), 0);
     }
 
     #[derive(Debug, Clone)]
@@ -661,7 +831,7 @@ mod tests {
                     Action::Deposit { mailbox, hour, len } => {
                         let envelope = vec![next_seq[mailbox] as u8; len];
                         let bytes: usize = model[mailbox].iter().map(|m| m.2.len()).sum();
-                        let result = deposit(&store, &keys[mailbox], hour, &envelope, caps);
+                        let result = deposit(&store, &keys[mailbox], hour, &envelope, caps, 1);
                         if model[mailbox].len() as u64 >= caps.max_messages
                             || (bytes + len) as u64 > caps.max_bytes
                         {

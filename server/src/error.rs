@@ -135,7 +135,7 @@ impl ApiError {
     pub const MAILBOX_FULL: Self = err(
         StatusCode::TOO_MANY_REQUESTS,
         "mailbox_full",
-        "the mailbox is full; try again after its reader has fetched",
+        "the mailbox is full; space is freed only when its reader acknowledges messages",
     );
     /// 429: the relay holds its maximum number of mailboxes or bundles.
     pub const RELAY_FULL: Self = err(

@@ -18,6 +18,9 @@
 //! | `X` hour (8), mailbox key (32), seq (8) | empty (the expiry index) |
 //! | `B` bundle key (32) | auth key (32), hour (8), signed length (4), signed, last resort |
 //! | `O` bundle key (32), prekey id (4) | one-time prekey bytes |
+//! | `P` bundle key (32) | hour (8), one-time prekeys handed out in that hour (4) |
+//! | `N` hour (8), seen key (32) | empty: a signed request accepted in that hour ([`seen_key`]) |
+//! | `E` | the boot epoch (8): how many times this store was opened |
 
 use corridor_wire::ID_LEN;
 use sha2::{Digest, Sha256};
@@ -37,6 +40,12 @@ pub const EXPIRY: u8 = b'X';
 pub const BUNDLE: u8 = b'B';
 /// Row prefix: one-time prekeys.
 pub const ONE_TIME: u8 = b'O';
+/// Row prefix: how many one-time prekeys a bundle handed out in the current hour.
+pub const BUNDLE_RATE: u8 = b'P';
+/// Row prefix: signed requests accepted recently (the persisted replay window).
+pub const SEEN: u8 = b'N';
+/// The single row holding the boot epoch.
+pub const EPOCH: u8 = b'E';
 
 fn derive(label: &str, input: &[u8]) -> Key32 {
     let mut hasher = Sha256::new();
@@ -73,6 +82,15 @@ pub fn bundle_key(bundle_id: &[u8; ID_LEN]) -> Key32 {
 /// The hash under which a deposit credential is stored.
 pub fn credential_hash(credential: &[u8]) -> Key32 {
     derive("credential", credential)
+}
+
+/// The key under which an accepted signed request is remembered: a hash of the target and
+/// the request's nonce, so the row names no mailbox or bundle (the nonce is not stored).
+pub fn seen_key(target: &Key32, nonce: &[u8]) -> Key32 {
+    let mut input = Vec::with_capacity(32 + nonce.len());
+    input.extend_from_slice(target);
+    input.extend_from_slice(nonce);
+    derive("seen", &input)
 }
 
 /// Masks (or unmasks) the mailbox key stored in a route row; only the deposit id unmasks it.

@@ -112,7 +112,13 @@ pub async fn run(
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    let store = SledStore::open(&config.data_dir)?;
+    let store = SledStore::open_with(
+        &config.data_dir,
+        store::SledOptions {
+            cache_bytes: config.store_cache_bytes,
+            compact: config.compact_on_start,
+        },
+    )?;
     let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock))?;
     serve(listener, state, shutdown).await
 }

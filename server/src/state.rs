@@ -4,12 +4,14 @@ use crate::RelayError;
 use crate::admission::Admission;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::data::StoredMessage;
 use crate::data::{DataError, MailboxCaps};
 use crate::error::ApiError;
+use crate::layout::Key32;
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::replay::ReplayCache;
-use crate::store::{MemoryStore, Store};
+use crate::store::{MemoryStore, Store, StoreError};
 use crate::waiters::Waiters;
 use crate::writer::{Op, Outcome, Writer};
 use std::sync::Arc;
@@ -54,6 +56,7 @@ impl AppState {
             max_bytes: config.max_bytes_per_mailbox,
             max_mailboxes: config.max_mailboxes,
             max_bundles: config.max_bundles,
+            bundle_one_time_per_hour: config.bundle_one_time_per_hour,
         };
         let writer = Writer::start(
             store.clone(),
@@ -61,7 +64,11 @@ impl AppState {
             config.group_commit_max_batch,
             waiters.clone(),
             metrics.clone(),
-        )?;
+        )
+        .map_err(|err| match err {
+            DataError::Store(err) => RelayError::Store(err),
+            other => RelayError::Store(StoreError::Engine(other.to_string())),
+        })?;
         let admission = Admission::new(
             config.pow_difficulty,
             config.challenge_ttl_secs,
@@ -152,6 +159,7 @@ impl AppState {
             DataError::NoMailbox => ApiError::NO_SUCH_MAILBOX,
             DataError::NoBundle => ApiError::NO_SUCH_BUNDLE,
             DataError::MailboxFull => ApiError::MAILBOX_FULL,
+            DataError::Replayed => ApiError::REPLAYED,
             DataError::BundleKeyMismatch => ApiError::BUNDLE_KEY_MISMATCH,
             DataError::RelayFull => ApiError::RELAY_FULL,
             DataError::Stopped => ApiError::SHUTTING_DOWN,
@@ -163,11 +171,45 @@ impl AppState {
     }
 
     /// The first hour whose messages are still kept.
+    ///
+    /// Only the hour of arrival is stored, so a message from hour `h` arrived at
+    /// `h * 3600` or later, and is kept only while `now < (h + ttl) * 3600`: never past
+    /// `message_ttl_hours` after it arrived (and at least an hour less than that). Fetches
+    /// apply this with the clock at the moment they read, not at the last sweep.
     pub fn ttl_cutoff_hour(&self) -> u64 {
-        self.inner
-            .clock
-            .hour()
-            .saturating_sub(self.inner.config.message_ttl_hours)
+        (self.inner.clock.hour() + 1).saturating_sub(self.inner.config.message_ttl_hours)
+    }
+
+    /// Up to `fetch_batch` messages of `mailbox` that may be handed out now: durable (never
+    /// one whose deposit is not yet flushed, which a crash could take back) and within
+    /// the TTL at this moment.
+    pub(crate) fn fetchable(&self, mailbox: &Key32) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut messages = crate::data::messages(
+            self.inner.store.as_ref(),
+            mailbox,
+            self.inner.config.fetch_batch,
+            self.ttl_cutoff_hour(),
+        )?;
+        // Read after the messages: a deposit is marked unflushed before it is applied.
+        if let Some(first) = self.inner.writer.unflushed().first(mailbox) {
+            messages.retain(|m| m.seq < first);
+        }
+        Ok(messages)
+    }
+
+    /// Remembers an accepted signed request durably (through the writer), so it is
+    /// refused even after a restart; answers `replayed` if it was already remembered.
+    pub(crate) async fn remember_signed(
+        &self,
+        target: &Key32,
+        nonce: &[u8],
+    ) -> Result<(), ApiError> {
+        self.write(Op::Seen {
+            hour: self.inner.clock.hour(),
+            key: crate::layout::seen_key(target, nonce),
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Deletes every message older than the TTL now; returns how many. The relay also
@@ -177,6 +219,8 @@ impl AppState {
         match self
             .write(Op::Expire {
                 cutoff_hour: self.ttl_cutoff_hour(),
+                // A signed request is fresh for minutes; the previous hour's rows cover it.
+                seen_cutoff_hour: self.inner.clock.hour().saturating_sub(1),
             })
             .await?
         {

@@ -6,6 +6,15 @@
 //! is on disk, and concurrent deposits share one fsync. With `max_batch = 1` this is the
 //! one-flush-per-deposit baseline the benchmark compares against.
 //!
+//! Reads run outside the writer, so they can see a write that is applied but not yet
+//! flushed. A fetch must not hand out such an envelope: a crash would take it back.
+//! [`Unflushed`] tells readers, per mailbox, the first sequence number not yet durable; the
+//! writer records it before applying a deposit and clears it after the flush.
+//!
+//! Each start of the writer counts one more boot epoch in the store ([`data::next_epoch`])
+//! and numbers deposits from that epoch's range ([`data::seq_floor`]), so no sequence
+//! number is given twice, not even one that a crash took back before anyone saw it.
+//!
 //! sled's `flush_async` is not used: it is known to hang under concurrent callers (sled
 //! issue #1241).
 
@@ -16,7 +25,8 @@ use crate::store::Store;
 use crate::waiters::Waiters;
 use corridor_wire::ID_LEN;
 use corridor_wire::api::{Bundle, HandedPrekey};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
@@ -70,16 +80,28 @@ pub enum Op {
     TakeBundle {
         /// Bundle id.
         bundle_id: [u8; ID_LEN],
+        /// Hour of the fetch (for the per-bundle rate).
+        hour: u64,
+    },
+    /// Remember an accepted signed request (the persisted replay window).
+    Seen {
+        /// Hour of acceptance.
+        hour: u64,
+        /// [`crate::layout::seen_key`] of the request.
+        key: Key32,
     },
     /// Delete a bundle.
     DeleteBundle {
         /// Bundle id.
         bundle_id: [u8; ID_LEN],
     },
-    /// Delete messages from hours before `cutoff_hour`.
+    /// Delete messages from hours before `cutoff_hour`, and remembered signed requests
+    /// from hours before `seen_cutoff_hour`.
     Expire {
-        /// First hour that is kept.
+        /// First hour whose messages are kept.
         cutoff_hour: u64,
+        /// First hour whose remembered signed requests are kept.
+        seen_cutoff_hour: u64,
     },
 }
 
@@ -110,29 +132,79 @@ enum Message {
     Stop(oneshot::Sender<()>),
 }
 
+/// Per mailbox, the first sequence number that may be applied but not yet flushed.
+/// Readers hand out only messages below it.
+#[derive(Debug, Default)]
+pub struct Unflushed {
+    map: Mutex<HashMap<Key32, u64>>,
+}
+
+impl Unflushed {
+    /// The first sequence number of `mailbox` that may not be durable yet, if any.
+    /// Call it after reading the messages: a deposit is recorded here before it is applied.
+    pub fn first(&self, mailbox: &Key32) -> Option<u64> {
+        match self.map.lock() {
+            Ok(map) => map.get(mailbox).copied(),
+            // Unknown: treat everything as not durable; the next fetch will see it.
+            Err(_) => Some(0),
+        }
+    }
+
+    fn note(&self, mailbox: Key32, seq: u64) {
+        if let Ok(mut map) = self.map.lock() {
+            map.entry(mailbox).or_insert(seq);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+}
+
 /// A handle to the writer thread.
 #[derive(Debug, Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Message>,
+    unflushed: Arc<Unflushed>,
 }
 
 /// Most expired messages deleted in one store batch.
 const EXPIRE_CHUNK: usize = 10_000;
 
 impl Writer {
-    /// Starts the writer thread over `store`.
+    /// Counts a new boot epoch in `store` (durably) and starts the writer thread over it.
     pub fn start(
         store: Arc<dyn Store>,
         caps: MailboxCaps,
         max_batch: usize,
         waiters: Arc<Waiters>,
         metrics: Arc<Metrics>,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, DataError> {
+        let epoch = data::next_epoch(store.as_ref())?;
+        store.flush()?;
         let (tx, rx) = mpsc::channel(8192);
+        let unflushed = Arc::new(Unflushed::default());
+        let context = Context {
+            store,
+            caps,
+            max_batch: max_batch.max(1),
+            min_seq: data::seq_floor(epoch),
+            unflushed: unflushed.clone(),
+            waiters,
+            metrics,
+        };
         std::thread::Builder::new()
             .name("corridor-writer".into())
-            .spawn(move || run(rx, store, caps, max_batch.max(1), waiters, metrics))?;
-        Ok(Self { tx })
+            .spawn(move || run(rx, context))
+            .map_err(|err| crate::store::StoreError::Engine(err.to_string()))?;
+        Ok(Self { tx, unflushed })
+    }
+
+    /// What readers consult to hand out only durable messages.
+    pub fn unflushed(&self) -> &Unflushed {
+        &self.unflushed
     }
 
     /// Submits `op` and waits until it is applied and flushed.
@@ -161,12 +233,19 @@ struct Totals {
     bundles: u64,
 }
 
-fn apply(
-    store: &dyn Store,
-    op: &Op,
+struct Context {
+    store: Arc<dyn Store>,
     caps: MailboxCaps,
-    totals: &mut Totals,
-) -> Result<Outcome, DataError> {
+    max_batch: usize,
+    min_seq: u64,
+    unflushed: Arc<Unflushed>,
+    waiters: Arc<Waiters>,
+    metrics: Arc<Metrics>,
+}
+
+fn apply(context: &Context, op: &Op, totals: &mut Totals) -> Result<Outcome, DataError> {
+    let store = context.store.as_ref();
+    let caps = context.caps;
     match op {
         Op::Create {
             read_id,
@@ -185,7 +264,14 @@ fn apply(
             mailbox,
             hour,
             envelope,
-        } => data::deposit(store, mailbox, *hour, envelope, caps).map(Outcome::Deposited),
+        } => {
+            // Recorded before the write is applied, so a reader that sees the envelope
+            // also sees that it is not durable yet.
+            let next = data::mailbox(store, mailbox)?.map_or(0, |m| m.next_seq);
+            context.unflushed.note(*mailbox, next.max(context.min_seq));
+            data::deposit(store, mailbox, *hour, envelope, caps, context.min_seq)
+                .map(Outcome::Deposited)
+        }
         Op::Ack { mailbox, seqs } => data::ack(store, mailbox, seqs).map(Outcome::Acked),
         Op::Destroy { read_id } => {
             data::destroy(store, read_id)?;
@@ -208,14 +294,23 @@ fn apply(
             }
             Ok(Outcome::Published(available))
         }
-        Op::TakeBundle { bundle_id } => data::take_bundle(store, bundle_id)
-            .map(|(signed, prekey)| Outcome::Taken(signed, prekey)),
+        Op::TakeBundle { bundle_id, hour } => {
+            data::take_bundle(store, bundle_id, *hour, caps.bundle_one_time_per_hour)
+                .map(|(signed, prekey)| Outcome::Taken(signed, prekey))
+        }
+        Op::Seen { hour, key } => data::remember_seen(store, *hour, key).map(|()| Outcome::Done),
         Op::DeleteBundle { bundle_id } => {
             data::delete_bundle(store, bundle_id)?;
             totals.bundles = totals.bundles.saturating_sub(1);
             Ok(Outcome::Done)
         }
-        Op::Expire { cutoff_hour } => {
+        Op::Expire {
+            cutoff_hour,
+            seen_cutoff_hour,
+        } => {
+            while data::forget_seen(store, *seen_cutoff_hour, EXPIRE_CHUNK)? == EXPIRE_CHUNK as u64
+            {
+            }
             let mut total = 0;
             loop {
                 let n = data::expire(store, *cutoff_hour, EXPIRE_CHUNK)?;
@@ -228,14 +323,15 @@ fn apply(
     }
 }
 
-fn run(
-    mut rx: mpsc::Receiver<Message>,
-    store: Arc<dyn Store>,
-    caps: MailboxCaps,
-    max_batch: usize,
-    waiters: Arc<Waiters>,
-    metrics: Arc<Metrics>,
-) {
+fn run(mut rx: mpsc::Receiver<Message>, context: Context) {
+    let Context {
+        store,
+        max_batch,
+        waiters,
+        metrics,
+        ..
+    } = &context;
+    let max_batch = *max_batch;
     let mut totals = Totals {
         mailboxes: store.count_prefix(&[crate::layout::MAILBOX]).unwrap_or(0),
         bundles: store.count_prefix(&[crate::layout::BUNDLE]).unwrap_or(0),
@@ -262,11 +358,14 @@ fn run(
         }
         let results: Vec<_> = batch
             .iter()
-            .map(|request| apply(store.as_ref(), &request.op, caps, &mut totals))
+            .map(|request| apply(&context, &request.op, &mut totals))
             .collect();
         let started = Instant::now();
         let flushed = store.flush();
         metrics.record_flush(batch.len(), started.elapsed());
+        if flushed.is_ok() {
+            context.unflushed.clear();
+        }
         if let Err(err) = &flushed {
             tracing::error!("flush failed: {err}");
         }

@@ -12,6 +12,8 @@
 //! acknowledgement would then delete although nobody ever received it. The test counts
 //! every deposit answered 200 that the reader never received; there must be none.
 //! Bounded: at most `ROUNDS` kills and `BUDGET` of wall time.
+// Test code: a failed step should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod relay_support;
 
@@ -53,7 +55,11 @@ fn signed(owner: &SigningKey, transcript: impl Fn(u64, &[u8; 16]) -> Vec<u8>) ->
 }
 
 /// One fetch (no waiting); `None` if the relay did not answer 200.
-async fn try_fetch(client: &Client, owner: &SigningKey, read_id: &ReadId) -> Option<Vec<(u64, u64)>> {
+async fn try_fetch(
+    client: &Client,
+    owner: &SigningKey,
+    read_id: &ReadId,
+) -> Option<Vec<(u64, u64)>> {
     let req = FetchRequest {
         read_id: *read_id,
         wait_secs: 0,
@@ -249,6 +255,7 @@ async fn a_retried_ack_never_deletes_an_unreceived_deposit() {
                 | 1
         });
     println!("CORRIDOR_CRASH_SEED={seed}");
+    let initial_seed = seed;
     let relay = Arc::new(Mutex::new(RelayProcess::start(options()).unwrap()));
     let started = Instant::now();
     let (mut rounds, mut early, mut reused, mut answered, mut lost) = (0, 0, 0, 0, Vec::new());
@@ -268,11 +275,17 @@ async fn a_retried_ack_never_deletes_an_unreceived_deposit() {
          {} answered deposits never received",
         lost.len()
     );
-    assert_eq!(reused, 0, "a sequence number was handed out for two envelopes");
+    assert_eq!(
+        reused, 0,
+        "a sequence number was handed out for two envelopes"
+    );
     assert!(
         lost.is_empty(),
-        "{} deposits answered 200 were never received (seed {seed}): {lost:?}",
+        "{} deposits answered 200 were never received (seed {initial_seed}): {lost:?}",
         lost.len()
     );
-    assert!(answered > 0, "no deposit was answered: the test tested nothing");
+    assert!(
+        answered > 0,
+        "no deposit was answered: the test tested nothing"
+    );
 }

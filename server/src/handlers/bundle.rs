@@ -77,7 +77,8 @@ pub(crate) async fn publish(
         req.auth_key.as_bytes(),
         &transcript,
         &req.auth,
-    )?;
+    )
+    .await?;
     match state
         .write(Op::PublishBundle {
             bundle_id: req.bundle_id.0,
@@ -116,6 +117,7 @@ pub(crate) async fn fetch(
     match state
         .write(Op::TakeBundle {
             bundle_id: req.bundle_id.0,
+            hour: state.clock().hour(),
         })
         .await?
     {
@@ -156,7 +158,7 @@ pub(crate) async fn delete(
         req.auth.nonce.as_bytes(),
     );
     let key = layout::bundle_key(req.bundle_id.as_bytes());
-    check_signed(&state, &key, &existing.auth_key, &transcript, &req.auth)?;
+    check_signed(&state, &key, &existing.auth_key, &transcript, &req.auth).await?;
     state
         .write(Op::DeleteBundle {
             bundle_id: req.bundle_id.0,

@@ -146,7 +146,7 @@ pub(crate) async fn fetch(
         req.auth.timestamp,
         req.auth.nonce.as_bytes(),
     );
-    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth)?;
+    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth).await?;
 
     let mut wait = Duration::from_secs(u64::from(req.wait_secs.min(state.config().max_wait_secs)));
     let waiting = state.waiters().subscribe(key);
@@ -168,13 +168,7 @@ pub(crate) async fn fetch(
         tokio::pin!(notified);
         // Registered before reading, so a deposit landing in between still wakes us.
         notified.as_mut().enable();
-        let messages = data::messages(
-            state.store().as_ref(),
-            &key,
-            state.config().fetch_batch,
-            state.ttl_cutoff_hour(),
-        )
-        .map_err(read_failed)?;
+        let messages = state.fetchable(&key).map_err(read_failed)?;
         // Destroyed while we waited.
         if messages.is_empty()
             && data::mailbox(state.store().as_ref(), &key)
@@ -235,7 +229,7 @@ pub(crate) async fn ack(
         req.auth.timestamp,
         req.auth.nonce.as_bytes(),
     );
-    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth)?;
+    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth).await?;
     match state
         .write(Op::Ack {
             mailbox: key,
@@ -274,7 +268,7 @@ pub(crate) async fn destroy(
         .ok_or(ApiError::NO_SUCH_MAILBOX)?;
     let transcript =
         DestroyRequest::transcript(&req.read_id, req.auth.timestamp, req.auth.nonce.as_bytes());
-    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth)?;
+    check_signed(&state, &key, &record.auth_key, &transcript, &req.auth).await?;
     state
         .write(Op::Destroy {
             read_id: req.read_id.0,

@@ -13,8 +13,10 @@ use corridor_wire::auth::{self, AuthError};
 
 /// Checks a signed request: fresh timestamp, valid signature by `auth_key` over
 /// `transcript`, and a (target, nonce) never seen in the window. The replay cache is only
-/// written after the signature verifies, so strangers cannot fill it.
-pub(crate) fn check_signed(
+/// written after the signature verifies, so strangers cannot fill it. The (target, nonce)
+/// is also remembered on disk before the request takes effect, so a request captured
+/// before a restart is refused after it.
+pub(crate) async fn check_signed(
     state: &AppState,
     target: &Key32,
     auth_key: &[u8; 32],
@@ -33,7 +35,8 @@ pub(crate) fn check_signed(
         .map_err(|err| match err {
             ReplayError::Replayed => ApiError::REPLAYED,
             ReplayError::Full => ApiError::OVERLOADED,
-        })
+        })?;
+    state.remember_signed(target, signed.nonce.as_bytes()).await
 }
 
 /// Maps a storage read failure to a generic 500 (logged without detail about the request).

@@ -12,7 +12,7 @@ mod memory;
 mod sled_store;
 
 pub use memory::MemoryStore;
-pub use sled_store::SledStore;
+pub use sled_store::{Compaction, SledOptions, SledStore, compact, dir_size};
 
 /// A key and its value, as [`Store::range`] returns them.
 pub type Entry = (Vec<u8>, Vec<u8>);
