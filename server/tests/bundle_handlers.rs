@@ -228,3 +228,35 @@ async fn relay_wide_bundle_cap_answers_429_but_replacement_still_works() {
         )
         .await;
 }
+
+/// Whoever holds a bundle id gets at most `bundle_one_time_per_hour` one-time prekeys an
+/// hour; every further fetch in that hour gets the last-resort prekey, so a stranger
+/// fetching a thousand times drains nothing more.
+#[tokio::test]
+async fn one_time_prekeys_are_handed_out_at_the_configured_hourly_rate() {
+    let h = harness_with(corridor_relay::Config {
+        bundle_one_time_per_hour: 3,
+        ..test_config()
+    });
+    let _: PublishBundleResponse = h
+        .ok("/v1/bundles", &h.publish_req(&key(1), ID, bundle(10)))
+        .await;
+    let take = || async {
+        let got: FetchBundleResponse = h
+            .ok("/v1/bundles/fetch", &FetchBundleRequest { bundle_id: ID })
+            .await;
+        matches!(got.prekey, HandedPrekey::OneTime(_))
+    };
+    let mut one_time = 0;
+    for _ in 0..1000 {
+        one_time += usize::from(take().await);
+    }
+    assert_eq!(one_time, 3);
+    assert_eq!(h.state.store().count_prefix(b"O").unwrap(), 7);
+    h.clock.advance(3600);
+    let mut next_hour = 0;
+    for _ in 0..10 {
+        next_hour += usize::from(take().await);
+    }
+    assert_eq!(next_hour, 3);
+}

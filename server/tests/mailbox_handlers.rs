@@ -616,3 +616,72 @@ async fn waiting_fetches_hold_at_most_half_the_request_slots() {
         assert_eq!(task.await.unwrap().0, StatusCode::OK);
     }
 }
+
+/// Mail is never handed out once `message_ttl_hours` have passed since it arrived,
+/// wherever in the hour it arrived, and whether or not a sweep ran.
+#[tokio::test]
+async fn a_fetch_never_hands_out_mail_past_its_ttl() {
+    for arrival_offset in [0, 1, 1800, 3599] {
+        for ttl_hours in [1, 2, 336] {
+            let h = harness_with(Config {
+                message_ttl_hours: ttl_hours,
+                ..test_config()
+            });
+            let owner = key(1);
+            let mb = h.create_mailbox(&owner).await;
+            // T0 is at the start of an hour.
+            h.clock.set(T0 + arrival_offset);
+            let _: DepositResponse = h
+                .ok("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(1)))
+                .await;
+            h.clock.set(T0 + arrival_offset + ttl_hours * 3600);
+            assert!(
+                h.fetch_all(&owner, &mb.read_id).await.is_empty(),
+                "handed out {ttl_hours} h after arriving at +{arrival_offset} s"
+            );
+            // It was kept until the last second of the hour in which its TTL ends.
+            h.clock
+                .set((T0 + ttl_hours * 3600 - 1).max(T0 + arrival_offset));
+            assert_eq!(h.fetch_all(&owner, &mb.read_id).await.len(), 1);
+        }
+    }
+}
+
+/// The `mailbox_full` message says what frees space: an acknowledgement, not a fetch.
+#[tokio::test]
+async fn mailbox_full_is_freed_by_an_ack_not_by_a_fetch() {
+    let h = harness_with(Config {
+        max_messages_per_mailbox: 2,
+        ..test_config()
+    });
+    let owner = key(1);
+    let mb = h.create_mailbox(&owner).await;
+    for fill in 0..2 {
+        let _: DepositResponse = h
+            .ok("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(fill)))
+            .await;
+    }
+    let full = h
+        .post("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(2)))
+        .await;
+    let message = full.1["message"].as_str().unwrap_or_default().to_owned();
+    assert_error(full, StatusCode::TOO_MANY_REQUESTS, "mailbox_full");
+    assert!(message.contains("acknowledges"), "{message}");
+    let fetched = h.fetch_all(&owner, &mb.read_id).await;
+    assert_eq!(fetched.len(), 2);
+    assert_error(
+        h.post("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(2)))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "mailbox_full",
+    );
+    let _: AckResponse = h
+        .ok(
+            "/v1/mailboxes/ack",
+            &h.ack_req(&owner, &mb.read_id, vec![fetched[0].seq]),
+        )
+        .await;
+    let _: DepositResponse = h
+        .ok("/v1/mailboxes/deposit", &h.deposit_req(&mb, envelope(2)))
+        .await;
+}

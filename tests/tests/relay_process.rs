@@ -275,7 +275,12 @@ async fn one_time_prekeys_are_handed_out_once_across_concurrency_and_sigkill() {
     use corridor_wire::api::*;
     use corridor_wire::b64::{Blob, Bytes};
     use ed25519_dalek::Signer;
-    let mut relay = RelayProcess::start(RelayOptions::default()).unwrap();
+    // Above the per-bundle hourly rate, which would otherwise hand out the last resort.
+    let mut relay = RelayProcess::start(RelayOptions {
+        extra_args: vec!["--bundle-one-time-per-hour".into(), "1000".into()],
+        ..RelayOptions::default()
+    })
+    .unwrap();
     let client = Client::new(relay.url());
     let owner = SigningKey::from_bytes(&[4; 32]);
     let bundle_id = Bytes([9; 16]);
