@@ -2,6 +2,7 @@
 //! the same types.
 
 pub(crate) use corridor_client::client::{
-    Client, ClientError, CreateOptions, Direction, Event, InvitationKind, KdfChoice,
-    MAX_INVITATION_SECS, MessageKind, MessageView, OpenOptions, Passphrase, SendOutcome,
+    Client, ClientError, ContactSummary, CreateOptions, Direction, Event, InvitationKind,
+    KdfChoice, MAX_INVITATION_SECS, MAX_TEXT_BYTES, MessageKind, MessageView, OpenOptions,
+    Passphrase, SendOutcome,
 };

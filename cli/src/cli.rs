@@ -15,8 +15,10 @@ given with --passphrase-file; never from a command-line value or an environment 
 Use `corridor shell` to unlock once and run several commands.";
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase, 4 not found, 5 relay unreachable
-(message kept in the outbox), 6 safety number mismatch, 7 invalid invitation, 8 cancelled.";
+Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase (three tries at a prompt), 4 not found,
+5 relay unreachable or timed out (messages kept in the outbox), 6 safety number mismatch,
+7 invalid invitation, 8 cancelled, 9 profile open in another corridor process, 10 already a
+contact. Guide: docs/caseworkers.md";
 
 /// Corridor: end-to-end encrypted coordination for evacuation networks.
 #[derive(Debug, Parser)]
@@ -45,13 +47,40 @@ pub(crate) struct Global {
     #[arg(long, global = true, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub(crate) passphrase_file: Option<PathBuf>,
 
-    /// Print JSON instead of text (non-ASCII characters are \u-escaped)
+    /// Print JSON instead of text, errors included (one object on stderr)
     #[arg(long, global = true)]
     pub(crate) json: bool,
 
-    /// Reach relays through this SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor
-    #[arg(long, global = true, value_name = "URL")]
+    /// Reach relays through this SOCKS5 proxy for this command, e.g.
+    /// socks5h://127.0.0.1:9050 for Tor (`corridor proxy set` makes it stick)
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_proxy)]
     pub(crate) proxy: Option<String>,
+
+    /// Show times in the local time zone instead of UTC
+    #[arg(long, global = true, env = "CORRIDOR_LOCAL_TIME")]
+    pub(crate) local_time: bool,
+}
+
+/// Accepts `socks5h://HOST:PORT` and says what is expected otherwise.
+pub(crate) fn parse_proxy(text: &str) -> Result<String, String> {
+    let expected = "expected socks5h://HOST:PORT, for example socks5h://127.0.0.1:9050 for Tor \
+                    (socks5h, so that the proxy and not your DNS resolves relay names)";
+    let Some(rest) = text.strip_prefix("socks5h://") else {
+        return Err(expected.to_string());
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let Some((host, port)) = rest.rsplit_once(':') else {
+        return Err(format!("no port: {expected}"));
+    };
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':' | '_'));
+    if !port_ok || !host_ok {
+        return Err(expected.to_string());
+    }
+    Ok(text.to_string())
 }
 
 /// One line typed into `corridor shell`: the same subcommands, without the global options
@@ -89,6 +118,24 @@ mod tests {
     fn there_is_no_passphrase_flag() {
         for flag in ["--passphrase", "--password"] {
             assert!(Cli::try_parse_from(["corridor", flag, "hunter22", "whoami"]).is_err());
+        }
+    }
+
+    #[test]
+    fn proxies_must_be_socks5h_with_a_port() {
+        assert!(parse_proxy("socks5h://127.0.0.1:9050").is_ok());
+        assert!(parse_proxy("socks5h://tor.local:9050/").is_ok());
+        for bad in [
+            "127.0.0.1:9050",
+            "socks5://127.0.0.1:9050",
+            "http://127.0.0.1:8080",
+            "socks5h://127.0.0.1",
+            "socks5h://:9050",
+            "socks5h://host:0",
+            "socks5h://ho st:9050",
+        ] {
+            let err = parse_proxy(bad).unwrap_err();
+            assert!(err.contains("socks5h://HOST:PORT"), "{bad}: {err}");
         }
     }
 

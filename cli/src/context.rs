@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::{Client, OpenOptions, Passphrase};
+use crate::backend::{Client, ClientError, OpenOptions, Passphrase};
 use crate::cli::Global;
 use crate::exit_codes::{ExitCode, Failure};
 use crate::passphrase::{self, Source};
@@ -55,17 +55,48 @@ impl Context {
         }
     }
 
-    /// The open profile, unlocking it first (one passphrase prompt) if needed.
+    /// The open profile, unlocking it first if needed: one read of `--passphrase-file`, or
+    /// up to [`PROMPT_TRIES`] prompts on a terminal.
     pub(crate) async fn client(&mut self) -> anyhow::Result<&Client> {
         let client = match self.client.take() {
             Some(client) => client,
             None => {
                 self.require_profile()?;
-                let pass = passphrase::read_current(self.passphrase_source(), "Passphrase: ")?;
-                self.open(&pass).await?
+                self.unlock().await?
             }
         };
         Ok(self.client.insert(client))
+    }
+
+    async fn unlock(&self) -> anyhow::Result<Client> {
+        let tries = if passphrase::prompts(self.passphrase_source()) {
+            PROMPT_TRIES
+        } else {
+            1
+        };
+        let mut attempt = 1;
+        loop {
+            let pass = passphrase::read_current(self.passphrase_source(), "Passphrase: ")?;
+            match self.open(&pass).await {
+                Ok(client) => return Ok(client),
+                Err(err) if is_wrong_passphrase(&err) && attempt < tries => {
+                    eprintln!(
+                        "Wrong passphrase; try again ({} left).",
+                        tries.saturating_sub(attempt)
+                    );
+                    attempt += 1;
+                }
+                Err(err) if is_wrong_passphrase(&err) && tries > 1 => {
+                    return Err(Failure::new(
+                        ExitCode::WrongPassphrase,
+                        format!("{tries} wrong passphrases; nothing was changed"),
+                    )
+                    .hint("check the passphrase and run the command again")
+                    .into());
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// The open profile, unlocking it with `pass` if it is not open yet.
@@ -119,8 +150,51 @@ impl Context {
             proxy: self.proxy(),
             ..Default::default()
         };
-        Ok(spinner::during("Unlocking…", Client::open(&self.home, pass, opts)).await?)
+        match spinner::quiet("Unlocking", Client::open(&self.home, pass, opts)).await {
+            Ok(client) => Ok(client),
+            Err(ClientError::Storage) if profile_in_use(&self.home) => Err(busy().into()),
+            Err(err) => Err(err.into()),
+        }
     }
+}
+
+/// How many times a person at a terminal may type the passphrase before `corridor` gives
+/// up with exit code 3.
+pub(crate) const PROMPT_TRIES: u32 = 3;
+
+fn is_wrong_passphrase(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<ClientError>(),
+        Some(ClientError::WrongPassphrase)
+    )
+}
+
+/// The failure for a profile another process holds open.
+pub(crate) fn busy() -> Failure {
+    Failure::new(
+        ExitCode::ProfileBusy,
+        "the profile is open in another corridor process (a `corridor shell`?)",
+    )
+    .hint("type the command in that shell, or leave it with `exit` and try again")
+}
+
+/// Whether another process holds the profile's database open. The embedded database
+/// takes an exclusive advisory lock on its `db` file in each database directory; this
+/// probes that lock without keeping it.
+pub(crate) fn profile_in_use(home: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(home) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let db = entry.path().join("db");
+        std::fs::File::open(&db).is_ok_and(|file| match fs2::FileExt::try_lock_exclusive(&file) {
+            Ok(()) => {
+                let _ = fs2::FileExt::unlock(&file);
+                false
+            }
+            Err(e) => e.kind() == fs2::lock_contended_error().kind(),
+        })
+    })
 }
 
 /// `$XDG_DATA_HOME/corridor`, else `~/.local/share/corridor`.

@@ -1,9 +1,28 @@
 //! Turning an error into a message on stderr and an exit code.
 
+use std::io::Write as _;
+
+use serde::Serialize;
+
 use crate::backend::ClientError;
 use crate::exit_codes::{ExitCode, Failure};
+use crate::output;
 
-/// Prints `err` (its whole chain, once) on stderr and returns the exit code it maps to.
+/// What a failure says to the person (or script) reading stderr.
+#[derive(Debug, Serialize)]
+pub(crate) struct Problem {
+    /// What went wrong, in words.
+    pub(crate) error: String,
+    /// What to do next, when there is something to say.
+    pub(crate) hint: Option<String>,
+    /// The process exit code this failure maps to.
+    pub(crate) exit_code: u8,
+    /// A stable name for `exit_code` (`not_found`, `relay_unreachable`, …).
+    pub(crate) reason: &'static str,
+}
+
+/// Prints `err` on stderr, as text (its chain, once, and a hint) or under `--json` as one
+/// JSON object, and returns the exit code it maps to.
 ///
 /// A closed stdout (`corridor inbox | head -1`) is not an error: nothing is printed and the
 /// code is [`ExitCode::Success`].
@@ -11,15 +30,72 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(err) {
         return ExitCode::Success;
     }
-    eprintln!("corridor: {err:#}");
-    if let Some(hint) = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<ClientError>())
-        .and_then(hint)
-    {
-        eprintln!("corridor: {hint}");
+    let problem = describe(err);
+    if output::json_mode() {
+        let mut stderr = std::io::stderr().lock();
+        let _ = output::write_json(&mut stderr, &problem);
+        let _ = stderr.write_all(b"\n");
+    } else {
+        eprintln!("corridor: {}", problem.error);
+        if let Some(hint) = &problem.hint {
+            eprintln!("corridor: {hint}");
+        }
     }
     exit_code(err)
+}
+
+/// The words and the code for `err`.
+pub(crate) fn describe(err: &anyhow::Error) -> Problem {
+    let code = exit_code(err);
+    let mut hint = None;
+    let mut error = format!("{err:#}");
+    for cause in err.chain() {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            hint = failure.next_step().map(str::to_owned);
+            break;
+        }
+        if let Some(client) = cause.downcast_ref::<ClientError>() {
+            if let Some(better) = message(client) {
+                // Keep any context added above the client error, then the better words.
+                let outer: Vec<String> = err
+                    .chain()
+                    .take_while(|c| c.downcast_ref::<ClientError>().is_none())
+                    .map(ToString::to_string)
+                    .collect();
+                error = outer
+                    .into_iter()
+                    .chain(std::iter::once(better))
+                    .collect::<Vec<_>>()
+                    .join(": ");
+            }
+            hint = client_hint(client).map(str::to_owned);
+            break;
+        }
+    }
+    Problem {
+        error,
+        hint,
+        exit_code: code.code(),
+        reason: code.name(),
+    }
+}
+
+/// A clap parse error as a [`Failure`] (exit code 2), for `--json` output: the error text
+/// without clap's `error:` prefix, and clap's own suggestion as the hint.
+pub(crate) fn usage_error(err: &clap::Error) -> anyhow::Error {
+    let text = err.render().to_string();
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:"));
+    let first = lines.next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let rest: Vec<&str> = lines.collect();
+    let mut failure = Failure::new(ExitCode::Usage, first);
+    if !rest.is_empty() {
+        failure = failure.hint(rest.join(" "));
+    }
+    failure.into()
 }
 
 /// The exit code for `err`, from the first error in its chain that has one.
@@ -58,8 +134,37 @@ fn client_code(err: &ClientError) -> ExitCode {
     }
 }
 
+/// The label rules, said the same way wherever a label is refused.
+pub(crate) const LABEL_RULES: &str =
+    "a label has 1 to 64 characters, no control characters and no spaces at either end";
+
+/// The relay address rules.
+pub(crate) const RELAY_RULES: &str = "a relay address is https://HOST[:PORT] (plain http:// only \
+     for 127.0.0.1, localhost or a .onion address)";
+
+/// Clearer words than the library's fixed message, where the CLI knows more.
+fn message(err: &ClientError) -> Option<String> {
+    use ClientError as E;
+    Some(match err {
+        E::InvalidLabel => format!("invalid label: {LABEL_RULES}"),
+        E::LabelTaken => "another contact already has that label".into(),
+        E::InvalidRelay => format!("invalid relay address: {RELAY_RULES}"),
+        E::NoRelay => "the profile needs at least one relay".into(),
+        E::InvalidMessage => format!(
+            "the message is empty or longer than {} bytes",
+            crate::commands::send::LIMIT_TEXT
+        ),
+        E::InvitationUnavailable => {
+            "the invitation is no longer available: it was used up, revoked or has expired".into()
+        }
+        E::NotEstablished => "the contact has not answered yet".into(),
+        E::Storage => "the profile could not be read or written".into(),
+        _ => return None,
+    })
+}
+
 /// A second line for the errors where the user needs to know what to do next.
-fn hint(err: &ClientError) -> Option<&'static str> {
+fn client_hint(err: &ClientError) -> Option<&'static str> {
     use ClientError as E;
     Some(match err {
         E::WrongPassphrase => {
@@ -74,8 +179,20 @@ fn hint(err: &ClientError) -> Option<&'static str> {
              this contact until you have compared again in person"
         }
         E::RelayUnreachable => {
-            "nothing was lost; try again later, or check --proxy and your connection"
+            "nothing was lost (Ctrl-C or a timeout never loses the outbox); try again later, or \
+             check `corridor relay list`, `corridor proxy show` and your connection"
         }
+        E::InvitationExpired | E::InvitationUnavailable | E::InvalidInvitation => {
+            "ask the person who invited you for a new code"
+        }
+        E::LabelTaken => "choose another label, or rename that contact first",
+        E::UnknownContact => "`corridor contacts` lists your contacts",
+        E::UnknownInvitation => "`corridor invitations` lists the open ones",
+        E::NotEstablished => "run `corridor sync`; this works once their first message arrived",
+        E::Storage => {
+            "check that the disk is not full and that no other corridor process holds the profile"
+        }
+        E::NoRelay => "add one with `corridor relay add URL`",
         _ => return None,
     })
 }
@@ -92,6 +209,25 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 mod tests {
     use super::*;
     use anyhow::Context as _;
+
+    #[test]
+    fn problems_carry_the_code_and_a_hint() {
+        let p = describe(&anyhow::Error::new(ClientError::InvalidLabel));
+        assert_eq!(p.exit_code, 2);
+        assert_eq!(p.reason, "usage");
+        assert!(p.error.contains("64 characters"), "{}", p.error);
+        let p = describe(&anyhow::Error::new(
+            Failure::new(ExitCode::Cancelled, "no").hint("pass --yes"),
+        ));
+        assert_eq!((p.exit_code, p.hint.as_deref()), (8, Some("pass --yes")));
+        let p = describe(
+            &Err::<(), _>(ClientError::RelayUnreachable)
+                .context("while sending")
+                .unwrap_err(),
+        );
+        assert_eq!(p.error, "while sending: relay unreachable");
+        assert!(p.hint.unwrap().contains("nothing was lost"));
+    }
 
     #[test]
     fn client_errors_map_to_their_documented_codes() {

@@ -27,14 +27,20 @@ pub(crate) enum ExitCode {
     VerificationMismatch,
     /// The invitation code is malformed, expired, already used or was revoked.
     InvalidInvitation,
-    /// The user declined a confirmation (for example of `corridor panic`).
+    /// The user declined a confirmation (for example of `corridor panic`), or one was needed
+    /// and there was no terminal to ask on and no `--yes`.
     Cancelled,
+    /// Another `corridor` process (typically a `corridor shell`) has the profile open.
+    ProfileBusy,
+    /// This profile already has that contact: the invitation was accepted before.
+    #[allow(dead_code)] // Mapped from the client's AlreadyAccepted once that lands.
+    AlreadyContact,
 }
 
 impl ExitCode {
     /// Every code, in numeric order (used by the documentation test).
     #[cfg(test)]
-    pub(crate) const ALL: [ExitCode; 9] = [
+    pub(crate) const ALL: [ExitCode; 11] = [
         ExitCode::Success,
         ExitCode::GeneralError,
         ExitCode::Usage,
@@ -44,6 +50,8 @@ impl ExitCode {
         ExitCode::VerificationMismatch,
         ExitCode::InvalidInvitation,
         ExitCode::Cancelled,
+        ExitCode::ProfileBusy,
+        ExitCode::AlreadyContact,
     ];
 
     /// The number the process exits with.
@@ -58,6 +66,25 @@ impl ExitCode {
             ExitCode::VerificationMismatch => 6,
             ExitCode::InvalidInvitation => 7,
             ExitCode::Cancelled => 8,
+            ExitCode::ProfileBusy => 9,
+            ExitCode::AlreadyContact => 10,
+        }
+    }
+
+    /// A stable name for the code, the `reason` field of a JSON error.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ExitCode::Success => "ok",
+            ExitCode::GeneralError => "error",
+            ExitCode::Usage => "usage",
+            ExitCode::WrongPassphrase => "wrong_passphrase",
+            ExitCode::NotFound => "not_found",
+            ExitCode::RelayUnreachable => "relay_unreachable",
+            ExitCode::VerificationMismatch => "safety_number_mismatch",
+            ExitCode::InvalidInvitation => "invalid_invitation",
+            ExitCode::Cancelled => "cancelled",
+            ExitCode::ProfileBusy => "profile_busy",
+            ExitCode::AlreadyContact => "already_contact",
         }
     }
 }
@@ -70,12 +97,14 @@ impl From<ExitCode> for std::process::ExitCode {
 
 /// An error the CLI itself decided on, with the exit code it maps to.
 ///
-/// The message is shown to the user as is; it must not contain a passphrase, an alias, a
-/// mailbox id or message text.
+/// The message is shown to the user as is, on their own terminal; it must not contain a
+/// passphrase, a mailbox id or message text (a contact label the user typed or owns may
+/// appear, sanitized).
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: ExitCode,
     message: String,
+    hint: Option<String>,
 }
 
 impl Failure {
@@ -84,7 +113,19 @@ impl Failure {
         Failure {
             code,
             message: message.into(),
+            hint: None,
         }
+    }
+
+    /// The same failure with a second line saying what to do next.
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// What to do next, if said.
+    pub(crate) fn next_step(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 
     /// The exit code this failure maps to.

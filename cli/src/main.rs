@@ -28,15 +28,22 @@ fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let _ = err.print();
-            let code = if err.use_stderr() {
-                ExitCode::Usage
+            if !err.use_stderr() {
+                // --help, --version: text on stdout, even with --json.
+                let _ = err.print();
+                return ExitCode::Success.into();
+            }
+            if std::env::args_os().any(|a| a == "--json") {
+                output::set_json_mode(true);
+                errors::report(&errors::usage_error(&err));
             } else {
-                ExitCode::Success
-            };
-            return code.into();
+                let _ = err.print();
+            }
+            return ExitCode::Usage.into();
         }
     };
+    output::set_json_mode(cli.global.json);
+    output::set_local_time(cli.global.local_time);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -10,9 +10,67 @@
 
 use std::fmt::Display;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
+
+/// Whether the command now running prints JSON (set by `main` and by `corridor shell` for
+/// each line). Read by the helpers below, so that under `--json` stderr carries only JSON.
+static JSON_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Whether times are shown in the system's local time zone instead of UTC.
+static LOCAL_TIME: AtomicBool = AtomicBool::new(false);
+
+/// Chooses local time (`--local-time`) or UTC for [`time`].
+pub(crate) fn set_local_time(on: bool) {
+    LOCAL_TIME.store(on, Ordering::SeqCst);
+}
+
+/// A Unix time for people: `2026-03-01 14:05 UTC`, or with `--local-time` in the system's
+/// time zone, e.g. `2026-03-01 17:05 +03` (JSON always carries Unix seconds).
+pub(crate) fn time(secs: u64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_second(i64::try_from(secs).unwrap_or(i64::MAX)) else {
+        return format!("@{secs}");
+    };
+    if LOCAL_TIME.load(Ordering::SeqCst) {
+        let zoned = ts.to_zoned(jiff::tz::TimeZone::system());
+        return zoned.strftime("%Y-%m-%d %H:%M %Z").to_string();
+    }
+    ts.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Switches JSON mode on or off for what follows.
+pub(crate) fn set_json_mode(on: bool) {
+    JSON_MODE.store(on, Ordering::SeqCst);
+}
+
+/// Whether JSON mode is on.
+pub(crate) fn json_mode() -> bool {
+    JSON_MODE.load(Ordering::SeqCst)
+}
+
+/// A hint for a person (what to do next), on stderr; nothing under `--json`, where the
+/// same facts are fields of the JSON result.
+pub(crate) fn hint(text: impl Display) {
+    if !json_mode() {
+        eprintln!("{text}");
+    }
+}
+
+/// A warning on stderr: `corridor: warning: …` as text, or `{"warning":"…"}` under `--json`.
+pub(crate) fn warn(text: impl Display) {
+    if json_mode() {
+        let mut err = io::stderr().lock();
+        let _ = write_json(
+            &mut err,
+            &serde_json::json!({ "warning": text.to_string() }),
+        );
+        let _ = err.write_all(b"\n");
+    } else {
+        eprintln!("corridor: warning: {text}");
+    }
+}
 
 /// Writes one line of human-readable output to stdout.
 pub(crate) fn line(text: impl Display) -> io::Result<()> {
@@ -84,6 +142,12 @@ mod tests {
         );
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back["text"], text);
+    }
+
+    #[test]
+    fn times_in_utc_by_default() {
+        assert_eq!(time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(time(1_772_373_900), "2026-03-01 14:05 UTC");
     }
 
     #[test]

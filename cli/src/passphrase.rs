@@ -27,6 +27,11 @@ pub(crate) struct Source<'a> {
     pub(crate) flag: &'static str,
 }
 
+/// Whether reading from `source` means prompting a person (who may try again).
+pub(crate) fn prompts(source: Source<'_>) -> bool {
+    source.file.is_none() && terminal_available()
+}
+
 /// Reads the passphrase of an existing profile (one prompt on a terminal).
 pub(crate) fn read_current(source: Source<'_>, prompt: &str) -> anyhow::Result<Passphrase> {
     let bytes = read_raw(source, prompt)?;
@@ -96,8 +101,39 @@ fn read_raw(source: Source<'_>, prompt: &str) -> anyhow::Result<Zeroizing<Vec<u8
     }
 }
 
-/// Reads the first line of `path`, without its line ending.
-pub(crate) fn read_file(path: &Path, flag: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+/// Reads the first line of stdin, without its line ending (`--passphrase-file -`).
+fn read_stdin_line(flag: &'static str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    use std::io::BufRead as _;
+    crate::input::claim_stdin(flag)?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(1024));
+    std::io::stdin()
+        .lock()
+        .take(64 * 1024)
+        .read_until(b'\n', &mut buf)
+        .map_err(|e| {
+            Failure::new(
+                ExitCode::GeneralError,
+                format!("cannot read the passphrase from stdin: {e}"),
+            )
+        })?;
+    strip_line(&mut buf);
+    Ok(buf)
+}
+
+fn strip_line(buf: &mut Zeroizing<Vec<u8>>) {
+    if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+        buf.truncate(end);
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+}
+
+/// Reads the first line of `path` (of stdin when `path` is `-`), without its line ending.
+pub(crate) fn read_file(path: &Path, flag: &'static str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    if path == Path::new("-") {
+        return read_stdin_line(flag);
+    }
     let unreadable = |e: std::io::Error| {
         Failure::new(
             ExitCode::GeneralError,
@@ -117,12 +153,7 @@ pub(crate) fn read_file(path: &Path, flag: &str) -> anyhow::Result<Zeroizing<Vec
         .take(64 * 1024)
         .read_to_end(&mut buf)
         .map_err(unreadable)?;
-    if let Some(end) = buf.iter().position(|&b| b == b'\n') {
-        buf.truncate(end);
-    }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
+    strip_line(&mut buf);
     Ok(buf)
 }
 
@@ -131,9 +162,9 @@ fn warn_if_shared(file: &File, flag: &str) {
     use std::os::unix::fs::PermissionsExt as _;
     if let Ok(meta) = file.metadata() {
         if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "corridor: warning: the file given to {flag} is readable by other users (chmod 600 it)"
-            );
+            crate::output::warn(format_args!(
+                "the file given to {flag} is readable by other users (chmod 600 it)"
+            ));
         }
     }
 }

@@ -15,7 +15,7 @@ pub(crate) struct Args {
     #[arg(value_name = "CODE")]
     code: String,
 
-    /// Your own name for this contact (only you see it)
+    /// Your own name for this contact (only you see it; 1 to 64 characters)
     #[arg(long, value_name = "LABEL")]
     name: String,
 }
@@ -24,15 +24,17 @@ pub(crate) struct Args {
 struct Accepted<'a> {
     contact: &'a str,
     verified: bool,
+    established: bool,
 }
 
 impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
-        let code = input::text_or_stdin(self.code)?;
+        let code = input::text_or_stdin(self.code, "the invitation code")?;
         let client = ctx.client().await?;
         let contact = spinner::during(
-            "Accepting invitation…",
+            "Accepting the invitation",
+            "the inviter's relay",
             client.accept_invitation(code.trim(), &self.name),
         )
         .await?;
@@ -40,11 +42,14 @@ impl Args {
             return Ok(output::json(&Accepted {
                 contact: &contact.label,
                 verified: contact.verified,
+                established: contact.established,
             })?);
         }
         let label = sanitize(&contact.label);
         output::line(format_args!("Added contact {label}."))?;
-        eprintln!("Before you trust it, compare safety numbers: corridor verify {label}");
+        output::hint(format_args!(
+            "Before you trust it, compare safety numbers: corridor verify {label}"
+        ));
         Ok(())
     }
 }

@@ -6,10 +6,12 @@ use crate::context::Context;
 use crate::output;
 use crate::sanitize::sanitize;
 
-/// List your contacts and whether each is verified and established.
+/// List your contacts: verified or not, established or still pending, duress alerts.
 ///
 /// "established" means the contact has answered at least once, so both sides have a working
-/// session. "alerts" marks contacts who receive a duress alert.
+/// session; "pending" means no answer yet (if it stays so, ask them for a new invitation
+/// code). "receives alerts" marks contacts who get your duress alert. A contact who raised a
+/// DURESS ALERT is flagged: treat them as in danger and their phone as seized.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
@@ -19,44 +21,55 @@ struct Row<'a> {
     verified: bool,
     established: bool,
     receives_duress_alerts: bool,
-    disappearing_after_secs: Option<u64>,
+    duress_alert_at: Option<u64>,
+    timer_secs: Option<u64>,
 }
 
 impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
-        let contacts = ctx.client().await?.contacts()?;
+        let client = ctx.client().await?;
+        let contacts = client.contacts()?;
+        let mut rows = Vec::with_capacity(contacts.len());
+        for c in &contacts {
+            rows.push(Row {
+                label: &c.label,
+                verified: c.verified,
+                established: c.established,
+                receives_duress_alerts: c.receives_duress_alerts,
+                duress_alert_at: super::alerted_at(client, c)?,
+                timer_secs: c.timer,
+            });
+        }
         if json {
-            let rows: Vec<Row<'_>> = contacts
-                .iter()
-                .map(|c| Row {
-                    label: &c.label,
-                    verified: c.verified,
-                    established: c.established,
-                    receives_duress_alerts: c.receives_duress_alerts,
-                    disappearing_after_secs: c.timer,
-                })
-                .collect();
             return Ok(output::json(&rows)?);
         }
-        if contacts.is_empty() {
-            eprintln!("No contacts yet. Create an invitation with `corridor invite`.");
+        if rows.is_empty() {
+            output::hint("No contacts yet. Create an invitation with `corridor invite`.");
         }
-        for c in &contacts {
-            let verified = if c.verified { "verified" } else { "UNVERIFIED" };
-            let established = if c.established {
+        for r in &rows {
+            let verified = if r.verified { "verified" } else { "UNVERIFIED" };
+            let established = if r.established {
                 "established"
             } else {
-                "pending"
+                "pending (no answer yet)"
             };
-            let alerts = if c.receives_duress_alerts {
-                "  alerts"
-            } else {
-                ""
-            };
+            let mut extra = String::new();
+            if r.receives_duress_alerts {
+                extra.push_str("  receives alerts");
+            }
+            if let Some(secs) = r.timer_secs {
+                extra.push_str(&format!(
+                    "  timer {}",
+                    humantime::format_duration(std::time::Duration::from_secs(secs))
+                ));
+            }
+            if let Some(at) = r.duress_alert_at {
+                extra.push_str(&format!("  !! DURESS ALERT {}", output::time(at)));
+            }
             output::line(format_args!(
-                "{}  {verified}  {established}{alerts}",
-                sanitize(&c.label)
+                "{}  {verified}  {established}{extra}",
+                sanitize(r.label)
             ))?;
         }
         Ok(())

@@ -52,8 +52,13 @@ impl Args {
         };
         let duress = passphrase::read_new(source, "duress passphrase")?;
         let alerts: Vec<&str> = args.alerts.iter().map(String::as_str).collect();
+        for label in &alerts {
+            super::find_contact(client, label)?;
+        }
+        let host = super::relay_host(client);
         spinner::during(
-            "Setting duress passphrase…",
+            "Setting the duress passphrase",
+            &host,
             client.set_duress(&duress, &alerts),
         )
         .await?;

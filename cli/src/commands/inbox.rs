@@ -1,6 +1,6 @@
 //! `corridor inbox`: read stored messages.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -9,15 +9,21 @@ use crate::context::Context;
 use crate::output;
 use crate::sanitize::sanitize;
 
-/// Show the messages stored in your profile, oldest first.
+/// Show the messages stored in your profile, oldest first, and mark them read.
 ///
-/// Run `corridor sync` first to fetch new ones. Every text is shown with control and bidi
-/// characters escaped, one message per line. Duress alerts are shown as such.
+/// Run `corridor sync` first to fetch new ones; `corridor inbox --new` then shows only what
+/// you have not seen yet. Every text is shown with control and bidi characters escaped, one
+/// message per line. Outgoing messages still waiting in the outbox are marked (queued).
+/// Duress alerts are shown as such, and so is every message of a contact who raised one.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Only messages exchanged with this contact
     #[arg(value_name = "CONTACT")]
     contact: Option<String>,
+
+    /// Only incoming messages not shown before
+    #[arg(long)]
+    new: bool,
 }
 
 #[derive(Serialize)]
@@ -28,10 +34,8 @@ struct Row<'a> {
     text: &'a str,
     at: u64,
     expires_at: Option<u64>,
-}
-
-fn timestamp(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+    unread: bool,
+    queued: bool,
 }
 
 fn direction(m: &MessageView) -> &'static str {
@@ -48,7 +52,18 @@ fn is_alert(m: &MessageView) -> bool {
 impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
-        let messages = ctx.client().await?.inbox(self.contact.as_deref())?;
+        let client = ctx.client().await?;
+        let label = match &self.contact {
+            Some(label) => Some(super::find_contact(client, label)?.label),
+            None => None,
+        };
+        let all = client.inbox(label.as_deref())?;
+        let alerted: BTreeSet<&str> = all
+            .iter()
+            .filter(|m| is_alert(m))
+            .map(|m| m.contact.as_str())
+            .collect();
+        let messages: Vec<&MessageView> = all.iter().filter(|m| !self.new || m.unread).collect();
         if json {
             let rows: Vec<Row<'_>> = messages
                 .iter()
@@ -59,28 +74,44 @@ impl Args {
                     text: &m.text,
                     at: m.at,
                     expires_at: m.expires_at,
+                    unread: m.unread,
+                    queued: m.queued,
                 })
                 .collect();
-            return Ok(output::json(&rows)?);
-        }
-        if messages.is_empty() {
-            eprintln!("No messages.");
-        }
-        for m in &messages {
-            let when = timestamp(m.at);
-            let contact = sanitize(&m.contact);
-            if is_alert(m) {
-                output::line(format_args!(
-                    "{when}  !! DURESS ALERT from {contact}: treat them as in danger"
-                ))?;
-                continue;
+            output::json(&rows)?;
+        } else {
+            if messages.is_empty() {
+                output::hint(if self.new {
+                    "No new messages (run `corridor sync` to fetch them)."
+                } else {
+                    "No messages."
+                });
             }
-            let arrow = if direction(m) == "in" { "<-" } else { "->" };
-            output::line(format_args!(
-                "{when}  {arrow} {contact}: {}",
-                sanitize(&m.text)
-            ))?;
+            for m in &messages {
+                let when = output::time(m.at);
+                let contact = sanitize(&m.contact);
+                if is_alert(m) {
+                    output::line(format_args!(
+                        "{when}  !! DURESS ALERT from {contact}: treat them as in danger and their \
+                         phone as seized"
+                    ))?;
+                    continue;
+                }
+                let arrow = if direction(m) == "in" { "<-" } else { "->" };
+                let flag = if alerted.contains(m.contact.as_str()) {
+                    " (!! alerted)"
+                } else {
+                    ""
+                };
+                let queued = if m.queued { "  (queued)" } else { "" };
+                output::line(format_args!(
+                    "{when}  {arrow} {contact}{flag}: {}{queued}",
+                    sanitize(&m.text)
+                ))?;
+            }
         }
+        // Shown (printed in full) means read.
+        client.mark_read(label.as_deref())?;
         Ok(())
     }
 }

@@ -59,8 +59,11 @@ impl Args {
             kdf,
             ..Default::default()
         };
-        let client =
-            spinner::during("Creating profile…", Client::create(ctx.home(), &pass, opts)).await?;
+        let client = spinner::quiet(
+            "Creating the profile",
+            Client::create(ctx.home(), &pass, opts),
+        )
+        .await?;
         let me = client.whoami()?;
         if ctx.json {
             let home = ctx.home().display().to_string();

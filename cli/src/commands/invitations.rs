@@ -1,7 +1,5 @@
 //! `corridor invitations`: list open invitations, or revoke one.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -24,10 +22,18 @@ pub(crate) struct Args {
 enum Action {
     /// Withdraw an invitation now (ID as listed by `corridor invitations`)
     Revoke {
-        /// The invitation's number
-        #[arg(value_name = "ID")]
+        /// The invitation's number, as listed (13 or #13)
+        #[arg(value_name = "ID", value_parser = parse_id)]
         id: u64,
     },
+}
+
+/// Accepts `13` and `#13` (as `corridor invitations` prints it).
+fn parse_id(text: &str) -> Result<u64, String> {
+    let digits = text.trim().strip_prefix('#').unwrap_or(text.trim());
+    digits.parse().map_err(|_| {
+        "expected an invitation number such as 13 or #13 (see `corridor invitations`)".to_string()
+    })
 }
 
 #[derive(Serialize)]
@@ -50,7 +56,13 @@ impl Args {
         let json = ctx.json;
         let client = ctx.client().await?;
         if let Some(Action::Revoke { id }) = self.action {
-            spinner::during("Revoking invitation…", client.revoke_invitation(id)).await?;
+            let host = super::relay_host(client);
+            spinner::during(
+                "Revoking the invitation",
+                &host,
+                client.revoke_invitation(id),
+            )
+            .await?;
             if json {
                 return Ok(output::json(&Revoked { revoked: id })?);
             }
@@ -78,14 +90,13 @@ impl Args {
             return Ok(output::json(&rows)?);
         }
         if rows.is_empty() {
-            eprintln!("No open invitations.");
+            output::hint("No open invitations.");
         }
         for r in &rows {
             let limit = r
                 .max_uses
                 .map_or_else(|| "no limit".to_string(), |n| format!("at most {n}"));
-            let expires =
-                humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(r.expires_at));
+            let expires = output::time(r.expires_at);
             let used_up = if r.used_up { "  used up" } else { "" };
             output::line(format_args!(
                 "#{}  {}  used {} ({limit})  expires {expires}{used_up}",
@@ -93,5 +104,18 @@ impl Args {
             ))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_with_or_without_the_hash() {
+        assert_eq!(parse_id("13"), Ok(13));
+        assert_eq!(parse_id("#13"), Ok(13));
+        assert!(parse_id("##13").is_err());
+        assert!(parse_id("x").unwrap_err().contains("#13"));
     }
 }

@@ -28,11 +28,15 @@ pub(crate) struct Args {
     qr: bool,
 }
 
+/// The same fields as a row of `corridor invitations --json`, plus the code.
 #[derive(Serialize)]
 struct Invitation<'a> {
+    id: Option<u64>,
     code: &'a str,
+    kind: &'static str,
+    max_uses: Option<u32>,
     uses: u32,
-    expires_in_secs: u64,
+    expires_at: Option<u64>,
 }
 
 /// Parses `24h`, `7d`, `1h 30m` (humantime syntax); zero and more than the client's
@@ -58,8 +62,34 @@ impl Args {
         };
         let secs = self.expires.as_secs();
         let client = ctx.client().await?;
-        let code =
-            spinner::during("Creating invitation…", client.create_invitation(kind, secs)).await?;
+        let host = super::relay_host(client);
+        let before: Vec<u64> = client.invitations()?.iter().map(|i| i.id).collect();
+        let code = spinner::during(
+            "Creating the invitation",
+            &host,
+            client.create_invitation(kind, secs),
+        )
+        .await?;
+        // The new invitation is the one that was not there before (ids are never reused).
+        let made = client
+            .invitations()?
+            .into_iter()
+            .filter(|i| !before.contains(&i.id))
+            .max_by_key(|i| i.id);
+        if json {
+            return Ok(output::json(&Invitation {
+                id: made.as_ref().map(|i| i.id),
+                code: &code,
+                kind: if self.uses == 1 {
+                    "one-time"
+                } else {
+                    "standing"
+                },
+                max_uses: Some(self.uses),
+                uses: 0,
+                expires_at: made.as_ref().map(|i| i.expires_at),
+            })?);
+        }
         if self.qr {
             eprintln!("{}", qr::render(&code)?);
         }
@@ -67,19 +97,19 @@ impl Args {
             1 => "once".to_string(),
             n => format!("{n} times"),
         };
-        eprintln!(
-            "Give this code to the person through a channel you trust. It can be used {uses} and expires in {}.",
-            humantime::format_duration(self.expires)
-        );
-        if json {
-            output::json(&Invitation {
-                code: &code,
-                uses: self.uses,
-                expires_in_secs: secs,
-            })?;
-        } else {
-            output::line(&code)?;
-        }
+        let id = made.map(|i| {
+            format!(
+                " (#{}: `corridor invitations revoke {}` withdraws it)",
+                i.id, i.id
+            )
+        });
+        output::hint(format_args!(
+            "Give this code to the person through a channel you trust. It can be used {uses} and \
+             expires in {}{}.",
+            humantime::format_duration(self.expires),
+            id.unwrap_or_default()
+        ));
+        output::line(&code)?;
         Ok(())
     }
 }

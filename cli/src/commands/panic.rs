@@ -1,10 +1,9 @@
 //! `corridor panic`: destroy the profile now.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
-
 use crate::backend::Client;
 use crate::context::Context;
 use crate::exit_codes::{ExitCode, Failure};
+use crate::output;
 
 /// Destroy this profile at once: keys, contacts and messages become unreadable.
 ///
@@ -20,33 +19,31 @@ pub(crate) struct Args {
 
 impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
-        if !self.yes {
-            confirm()?;
-        }
         // Drop any unlocked session first so no key outlives the wipe in memory.
         ctx.discard();
+        if !Client::profile_exists(ctx.home()) {
+            return Err(Failure::new(
+                ExitCode::NotFound,
+                format!(
+                    "no profile in {}: nothing was destroyed",
+                    ctx.home().display()
+                ),
+            )
+            .hint("check --home (or CORRIDOR_HOME); without them the profile is $XDG_DATA_HOME/corridor or ~/.local/share/corridor")
+            .into());
+        }
+        if !self.yes {
+            super::confirm("This destroys the profile for good", "wipe")?;
+        }
         Client::panic_wipe(ctx.home())?;
-        eprintln!("The profile was destroyed.");
+        if ctx.json {
+            output::json(&serde_json::json!({
+                "destroyed": true,
+                "home": ctx.home().display().to_string(),
+            }))?;
+        } else {
+            eprintln!("The profile in {} was destroyed.", ctx.home().display());
+        }
         Ok(())
-    }
-}
-
-fn confirm() -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Failure::new(
-            ExitCode::Cancelled,
-            "not on a terminal: pass --yes to wipe without confirmation",
-        )
-        .into());
-    }
-    eprint!("This destroys the profile for good. Type wipe to continue: ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    if answer.trim().eq_ignore_ascii_case("wipe") {
-        Ok(())
-    } else {
-        Err(Failure::new(ExitCode::Cancelled, "cancelled; nothing was changed").into())
     }
 }

@@ -39,6 +39,11 @@ impl Args {
         };
         let new = passphrase::read_new(source, "new passphrase")?;
         ctx.client_with(&old).await?.change_passphrase(&old, &new)?;
+        if ctx.json {
+            return Ok(output::json(
+                &serde_json::json!({ "passphrase_changed": true }),
+            )?);
+        }
         output::line("Passphrase changed.")?;
         Ok(())
     }

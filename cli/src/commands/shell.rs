@@ -6,11 +6,12 @@ use std::time::Duration;
 use clap::{CommandFactory as _, Parser as _};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
+use crate::backend::Client;
 use crate::cli::ShellLine;
 use crate::commands::After;
 use crate::context::Context;
-use crate::errors;
-use crate::exit_codes::ExitCode;
+use crate::exit_codes::{ExitCode, Failure};
+use crate::{errors, output};
 
 /// Unlock once, then type commands without retyping the passphrase.
 ///
@@ -18,7 +19,9 @@ use crate::exit_codes::ExitCode;
 /// `send alice "on my way"`), split like a POSIX shell would. `lock` locks now, `help`
 /// lists commands, `exit` or end of input leaves. After --idle-lock seconds without a
 /// command the profile is locked (its keys dropped from memory) and the next command asks
-/// for the passphrase again. The exit status is that of the last command.
+/// for the passphrase again. If the profile is destroyed from elsewhere (`corridor panic` in
+/// another terminal), the shell drops its keys and stops at once (exit code 4). The exit
+/// status is otherwise that of the last command.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Lock after this many seconds without a command (0 = never)
@@ -37,27 +40,32 @@ impl Args {
         let default_json = ctx.json;
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
         let mut last = ExitCode::Success;
+        let home = ctx.home().to_path_buf();
         loop {
             if interactive {
                 eprint!("corridor> ");
                 std::io::stderr().flush()?;
             }
-            let next = match idle.filter(|_| ctx.is_unlocked()) {
-                Some(idle) => tokio::select! {
-                    line = lines.next_line() => line,
-                    () = tokio::time::sleep(idle) => {
-                        ctx.lock().await;
-                        eprintln!(
-                            "{}Locked after {} without a command; the next command asks for the passphrase.",
-                            if interactive { "\n" } else { "" },
-                            humantime::format_duration(idle)
-                        );
-                        continue;
-                    }
-                },
-                None => lines.next_line().await,
+            let idle_left = idle.filter(|_| ctx.is_unlocked());
+            let next = tokio::select! {
+                line = lines.next_line() => line,
+                () = sleep_or_forever(idle_left) => {
+                    ctx.lock().await;
+                    eprintln!(
+                        "{}Locked after {} without a command; the next command asks for the passphrase.",
+                        if interactive { "\n" } else { "" },
+                        humantime::format_duration(idle.unwrap_or_default())
+                    );
+                    continue;
+                }
+                () = wiped(&home) => {
+                    return Err(wiped_elsewhere(ctx));
+                }
             };
             let Some(line) = next? else { break };
+            if !Client::profile_exists(&home) {
+                return Err(wiped_elsewhere(ctx));
+            }
             match self.one_line(ctx, &line, default_json).await {
                 Step::Ran(code) => last = code,
                 Step::Skip => {}
@@ -112,14 +120,47 @@ impl Args {
             return Step::Ran(ExitCode::Usage);
         }
         ctx.json = default_json || parsed.json;
+        output::set_json_mode(ctx.json);
         let result = parsed.command.run_one(ctx).await;
-        ctx.json = default_json;
-        match result {
+        let step = match result {
             Ok(After::Continue) => Step::Ran(ExitCode::Success),
             Ok(After::Quit) => Step::Quit(ExitCode::Success),
             Err(err) => Step::Ran(errors::report(&err)),
-        }
+        };
+        ctx.json = default_json;
+        output::set_json_mode(default_json);
+        step
     }
+}
+
+/// How often the shell looks whether its profile still exists while waiting for a line.
+const WIPE_CHECK: Duration = Duration::from_millis(500);
+
+async fn sleep_or_forever(idle: Option<Duration>) {
+    match idle {
+        Some(idle) => tokio::time::sleep(idle).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Returns once the profile in `home` is gone (its key file removed by a panic wipe).
+async fn wiped(home: &std::path::Path) {
+    loop {
+        if !Client::profile_exists(home) {
+            return;
+        }
+        tokio::time::sleep(WIPE_CHECK).await;
+    }
+}
+
+/// Drops the keys at once and says why the shell stops.
+fn wiped_elsewhere(ctx: &mut Context) -> anyhow::Error {
+    ctx.discard();
+    Failure::new(
+        ExitCode::NotFound,
+        "the profile was destroyed (corridor panic from elsewhere); this shell dropped its keys and stopped",
+    )
+    .into()
 }
 
 enum Step {

@@ -1,5 +1,7 @@
 //! `corridor sync`: exchange messages with the relays.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::backend::Event;
@@ -10,15 +12,16 @@ use crate::{output, spinner};
 
 /// Send what waits in the outbox, then fetch, decrypt and store new messages.
 ///
-/// New contacts (people who used one of your invitations) and duress alerts are reported
-/// on stderr. Exits with code 5 if a relay could not be reached; queued messages then stay
-/// in the outbox for the next sync.
+/// Prints a summary of what arrived (who wrote, new contacts, duress alerts); read the new
+/// messages with `corridor inbox --new`. Exits with code 5 if a relay could not be reached;
+/// queued messages then stay in the outbox for the next sync.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
 #[derive(Serialize)]
 struct Report<'a> {
     received: usize,
+    received_from: &'a BTreeMap<String, usize>,
     sent: usize,
     still_queued: usize,
     undeliverable: usize,
@@ -28,41 +31,34 @@ struct Report<'a> {
     duress_alerts: &'a [String],
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
         let client = ctx.client().await?;
         let mut events = client.subscribe();
-        let report = spinner::during("Syncing…", client.sync()).await?;
+        let host = super::relay_host(client);
+        let report = spinner::during("Syncing", &host, client.sync()).await?;
         let mut alerts = Vec::new();
+        let mut from: BTreeMap<String, usize> = BTreeMap::new();
         while let Ok(event) = events.try_recv() {
-            if let Event::DuressAlert { contact } = event {
-                alerts.push(contact);
+            match event {
+                Event::DuressAlert { contact } => alerts.push(contact),
+                Event::MessageReceived { contact } => *from.entry(contact).or_default() += 1,
+                _ => {}
             }
-        }
-        for contact in &alerts {
-            eprintln!(
-                "DURESS ALERT: {} unlocked their profile with the duress passphrase. Treat them as \
-                 in danger and their device as seized.",
-                sanitize(contact)
-            );
-        }
-        for contact in &report.new_contacts {
-            let label = sanitize(contact);
-            eprintln!(
-                "New contact {label} (through one of your invitations). Rename it with \
-                 `corridor rename {label} NAME`, then compare safety numbers with `corridor verify`."
-            );
-        }
-        if report.undeliverable > 0 {
-            eprintln!(
-                "corridor: warning: {} queued envelope(s) were refused by the relay for good and dropped",
-                report.undeliverable
-            );
         }
         if json {
             output::json(&Report {
                 received: report.messages,
+                received_from: &from,
                 sent: report.sent,
                 still_queued: report.outbox_pending,
                 undeliverable: report.undeliverable,
@@ -72,10 +68,61 @@ impl Args {
                 duress_alerts: &alerts,
             })?;
         } else {
-            output::line(format_args!(
-                "received {}, sent {}, still queued {}",
-                report.messages, report.sent, report.outbox_pending
-            ))?;
+            for contact in &alerts {
+                output::line(format_args!(
+                    "!! DURESS ALERT: {} unlocked their profile with the duress passphrase. Treat \
+                     them as in danger and their phone as seized.",
+                    sanitize(contact)
+                ))?;
+            }
+            if report.messages > 0 {
+                let who: Vec<String> = if from.len() == 1 {
+                    from.keys().map(|c| sanitize(c).into_owned()).collect()
+                } else {
+                    from.iter()
+                        .map(|(c, n)| format!("{} ({n})", sanitize(c)))
+                        .collect()
+                };
+                output::line(format_args!(
+                    "{} from {}. Read them with `corridor inbox --new`.",
+                    plural(report.messages, "new message", "new messages"),
+                    who.join(", ")
+                ))?;
+            }
+            for contact in &report.new_contacts {
+                let label = sanitize(contact);
+                output::line(format_args!(
+                    "New contact {label} (someone used one of your invitations). {label} is a \
+                     provisional label: rename it with `corridor rename {label} NAME`, then \
+                     compare safety numbers with `corridor verify NAME`."
+                ))?;
+            }
+            if report.sent > 0 {
+                output::line(format_args!(
+                    "Sent {} from the outbox.",
+                    plural(report.sent, "queued envelope", "queued envelopes")
+                ))?;
+            }
+            if report.messages == 0
+                && alerts.is_empty()
+                && report.new_contacts.is_empty()
+                && report.sent == 0
+            {
+                output::line("Nothing new.")?;
+            }
+            if report.outbox_pending > 0 {
+                output::line(format_args!(
+                    "{} still waiting in the outbox.",
+                    plural(report.outbox_pending, "envelope", "envelopes")
+                ))?;
+            }
+        }
+        if report.undeliverable > 0 {
+            output::warn(format_args!(
+                "{} queued envelope(s) were refused by the relay for good and dropped (the \
+                 contact's mailbox is gone: ask them for a new invitation code)",
+                report.undeliverable
+            ));
         }
         if report.unreachable_relays > 0 {
             return Err(Failure::new(
@@ -85,6 +132,7 @@ impl Args {
                     report.unreachable_relays, report.outbox_pending
                 ),
             )
+            .hint("nothing was lost; run `corridor sync` again later")
             .into());
         }
         Ok(())

@@ -43,7 +43,8 @@ impl Args {
     pub(crate) async fn run(self, ctx: &mut Context) -> anyhow::Result<()> {
         let json = ctx.json;
         let client = ctx.client().await?;
-        let contact = self.contact.as_str();
+        let found = super::find_contact(client, &self.contact)?;
+        let contact = found.label.as_str();
         if let Some(words) = self.confirm {
             // The client accepts any spacing, so groups typed as separate words are fine.
             client.confirm_verified(contact, &words.join(" "))?;
@@ -59,7 +60,7 @@ impl Args {
             ))?);
         }
         let number = client.safety_number(contact)?;
-        if self.qr {
+        if self.qr && !json {
             eprintln!("{}", qr::render(number.compact())?);
         }
         if json {
@@ -69,14 +70,22 @@ impl Args {
             })?);
         }
         output::line(number.digits())?;
+        if let Some(at) = super::alerted_at(client, &found)? {
+            output::hint(format_args!(
+                "!! {} raised a DURESS ALERT at {}: whoever holds their phone may be the one \
+                 reading this number to you.",
+                sanitize(contact),
+                output::time(at)
+            ));
+        }
         let quoted = shell_words::quote(contact);
-        eprintln!(
+        output::hint(format_args!(
             "Compare this with {} in person or on a call you trust. If it matches, run:\n  \
              corridor verify {} --confirm {}",
             sanitize(contact),
             sanitize(&quoted),
             number.digits()
-        );
+        ));
         Ok(())
     }
 }

@@ -10,6 +10,8 @@ use zeroize::Zeroizing;
 
 /// The key of the profile record in [`Tree::Meta`].
 pub(crate) const PROFILE_KEY: &[u8] = b"profile";
+/// The key, in [`Tree::Meta`], of the per-contact "read up to" marks (message `order`).
+pub(crate) const SEEN_KEY: &[u8] = b"seen";
 const SEQ_KEY: &[u8] = b"seq";
 
 /// The logical trees the `Client` uses.

@@ -606,15 +606,47 @@ impl Client {
             .filter(|m| m.expires_at.is_none_or(|e| e > now))
             .collect();
         messages.sort_by_key(|m| (m.at, m.order));
+        let seen = self.seen_marks()?;
+        // Outbox sequence numbers still waiting, per contact. `send` allocates a message's
+        // envelope numbers just before the message's own `order`, so an outgoing message
+        // is queued while an outbox entry of its contact lies between the previous
+        // outgoing message's order and its own.
+        let mut pending: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+        for (key, item) in self.db.all::<OutboxItem>(Tree::Outbox)? {
+            if let Ok(seq) = <[u8; 8]>::try_from(key.as_slice()) {
+                pending
+                    .entry(item.contact)
+                    .or_default()
+                    .push(u64::from_be_bytes(seq));
+            }
+        }
+        let mut previous_out: std::collections::HashMap<u64, u64> = Default::default();
+        let mut by_order: Vec<&MessageRecord> = messages.iter().collect();
+        by_order.sort_by_key(|m| m.order);
+        let mut queued_orders = std::collections::HashSet::new();
+        for m in by_order {
+            if m.direction != StoredDirection::Out {
+                continue;
+            }
+            let after = previous_out.insert(m.contact, m.order).unwrap_or(0);
+            if pending
+                .get(&m.contact)
+                .is_some_and(|seqs| seqs.iter().any(|s| *s > after && *s < m.order))
+            {
+                queued_orders.insert(m.order);
+            }
+        }
         Ok(messages
             .into_iter()
             .filter_map(|m| {
                 let label = contacts.iter().find(|c| c.id == m.contact)?.label.clone();
+                let incoming = m.direction == StoredDirection::In;
                 Some(MessageView {
                     contact: label,
-                    direction: match m.direction {
-                        StoredDirection::In => Direction::Incoming,
-                        StoredDirection::Out => Direction::Outgoing,
+                    direction: if incoming {
+                        Direction::Incoming
+                    } else {
+                        Direction::Outgoing
                     },
                     kind: match m.kind {
                         StoredKind::Text => MessageKind::Text,
@@ -623,9 +655,37 @@ impl Client {
                     text: m.text.clone(),
                     at: m.at,
                     expires_at: m.expires_at,
+                    unread: incoming && seen.get(&m.contact).is_none_or(|s| m.order > *s),
+                    queued: queued_orders.contains(&m.order),
                 })
             })
             .collect())
+    }
+
+    fn seen_marks(&self) -> Result<std::collections::BTreeMap<u64, u64>> {
+        Ok(self.db.get(Tree::Meta, db::SEEN_KEY)?.unwrap_or_default())
+    }
+
+    /// Marks every stored message (of `contact`, or of all contacts) as read: from now on
+    /// [`MessageView::unread`] is false for them. The mark is stored in the encrypted
+    /// profile, per contact.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownContact`], [`ClientError::Storage`].
+    pub fn mark_read(&self, contact: Option<&str>) -> Result<()> {
+        let _guard = self.lock()?;
+        let only = match contact {
+            Some(label) => Some(self.contact_by_label(label)?.id),
+            None => None,
+        };
+        let mut seen = self.seen_marks()?;
+        for (_, m) in self.db.all::<MessageRecord>(Tree::Messages)? {
+            if only.is_none_or(|id| id == m.contact) {
+                let mark = seen.entry(m.contact).or_insert(0);
+                *mark = (*mark).max(m.order);
+            }
+        }
+        self.db.put(Tree::Meta, db::SEEN_KEY, &seen, None)
     }
 
     /// Sets the disappearing-message timer for a conversation (`None` turns it off).

@@ -383,6 +383,11 @@ pub struct MessageView {
     pub at: u64,
     /// When it will be deleted from this device, if a timer applies.
     pub expires_at: Option<u64>,
+    /// Incoming and not yet marked read with [`Client::mark_read`](super::Client::mark_read).
+    pub unread: bool,
+    /// Outgoing and still waiting in the outbox (its relay was unreachable): the next
+    /// `sync` delivers it.
+    pub queued: bool,
 }
 
 impl fmt::Debug for MessageView {
@@ -392,6 +397,8 @@ impl fmt::Debug for MessageView {
             .field("kind", &self.kind)
             .field("at", &self.at)
             .field("expires_at", &self.expires_at)
+            .field("unread", &self.unread)
+            .field("queued", &self.queued)
             .finish_non_exhaustive()
     }
 }
