@@ -121,7 +121,9 @@ fn client_code(err: &ClientError) -> ExitCode {
         E::InvalidInvitation
         | E::InvitationExpired
         | E::InvitationUnavailable
-        | E::BundleMismatch => ExitCode::InvalidInvitation,
+        | E::BundleMismatch
+        | E::OwnInvitation => ExitCode::InvalidInvitation,
+        E::AlreadyAccepted { .. } => ExitCode::AlreadyContact,
         E::EmptyPassphrase
         | E::PassphraseConflict
         | E::TooManyAlertContacts
@@ -158,6 +160,13 @@ fn message(err: &ClientError) -> Option<String> {
             "the invitation is no longer available: it was used up, revoked or has expired".into()
         }
         E::NotEstablished => "the contact has not answered yet".into(),
+        E::OwnInvitation => {
+            "this invitation code is your own: a profile cannot be its own contact".into()
+        }
+        E::AlreadyAccepted { label } => format!(
+            "you already accepted this invitation: that contact is '{}'; nothing was added",
+            crate::sanitize::sanitize(label)
+        ),
         E::Storage => "the profile could not be read or written".into(),
         _ => return None,
     })
@@ -186,6 +195,12 @@ fn client_hint(err: &ClientError) -> Option<&'static str> {
             "ask the person who invited you for a new code"
         }
         E::LabelTaken => "choose another label, or rename that contact first",
+        E::OwnInvitation => {
+            "give the code to the other person; they run `corridor accept CODE --name NAME`"
+        }
+        E::AlreadyAccepted { .. } => {
+            "use that contact (`corridor contacts`); ask for a new code only if it stopped working"
+        }
         E::UnknownContact => "`corridor contacts` lists your contacts",
         E::UnknownInvitation => "`corridor invitations` lists the open ones",
         E::NotEstablished => "run `corridor sync`; this works once their first message arrived",

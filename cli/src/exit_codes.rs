@@ -33,7 +33,6 @@ pub(crate) enum ExitCode {
     /// Another `corridor` process (typically a `corridor shell`) has the profile open.
     ProfileBusy,
     /// This profile already has that contact: the invitation was accepted before.
-    #[allow(dead_code)] // Mapped from the client's AlreadyAccepted once that lands.
     AlreadyContact,
 }
 

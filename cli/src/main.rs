@@ -61,6 +61,9 @@ fn main() -> std::process::ExitCode {
         ctx.lock().await;
         result
     });
+    // Do not wait for a blocking read of stdin that will never finish (a shell that stops
+    // because its profile was destroyed elsewhere); the client was closed above.
+    runtime.shutdown_background();
     match result {
         Ok(code) => code.into(),
         Err(err) => errors::report(&err).into(),

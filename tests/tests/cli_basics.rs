@@ -78,11 +78,10 @@ fn a_short_new_passphrase_is_refused_and_nothing_is_created() {
 #[test]
 fn panic_refuses_without_confirmation_when_not_on_a_terminal() {
     let user = User::new("x", "irrelevant passphrase");
-    std::fs::create_dir_all(user.home()).unwrap();
-    std::fs::write(user.home().join("marker"), b"still here").unwrap();
+    user.init_offline("http://127.0.0.1:9");
     let stderr = assert_code(&user.run(&["panic"]), code::CANCELLED);
     assert!(stderr.contains("--yes"), "{stderr}");
-    assert!(user.home().join("marker").exists());
+    assert!(user.home().join("key").exists(), "nothing was destroyed");
 }
 
 #[test]
@@ -110,6 +109,28 @@ fn completions_and_man_page() {
     ] {
         assert!(dir.path().join(page).exists(), "{page}");
     }
+    // Every page another page refers to, `corridor-x-y(1)`, exists.
+    let mut pages = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        pages += 1;
+        for (at, _) in text.match_indices("(1)") {
+            let start = text[..at]
+                .rfind(|c: char| c.is_whitespace() || c == '>' || c == '`')
+                .map_or(0, |i| i + 1);
+            let name = text[start..at]
+                .replace("\\-", "-")
+                .replace("\\fB", "")
+                .replace("\\fR", "");
+            if name.starts_with("corridor") {
+                assert!(
+                    dir.path().join(format!("{name}.1")).exists(),
+                    "a page refers to {name}(1), which does not exist"
+                );
+            }
+        }
+    }
+    assert!(pages >= 20, "one page per subcommand: {pages}");
 }
 
 #[test]

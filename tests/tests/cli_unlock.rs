@@ -155,7 +155,15 @@ fn duress_opens_a_decoy_destroys_the_real_data_and_alerts_the_marked_contact() {
         serde_json::json!(["alice"]),
         "{report}"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("DURESS"));
+    // Under --json, stderr holds nothing but JSON (here: nothing).
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Text mode flags the contact from then on.
+    let contacts = bob.ok(&["contacts"]);
+    assert!(contacts.contains("!! DURESS ALERT"), "{contacts}");
 }
 
 #[test]

@@ -22,6 +22,7 @@ struct Row<'a> {
     established: bool,
     receives_duress_alerts: bool,
     duress_alert_at: Option<u64>,
+    awaiting_reply_since: Option<u64>,
     timer_secs: Option<u64>,
 }
 
@@ -38,6 +39,7 @@ impl Args {
                 established: c.established,
                 receives_duress_alerts: c.receives_duress_alerts,
                 duress_alert_at: super::alerted_at(client, c)?,
+                awaiting_reply_since: c.awaiting_reply_since,
                 timer_secs: c.timer,
             });
         }
@@ -49,10 +51,13 @@ impl Args {
         }
         for r in &rows {
             let verified = if r.verified { "verified" } else { "UNVERIFIED" };
-            let established = if r.established {
-                "established"
-            } else {
-                "pending (no answer yet)"
+            let established = match (r.established, r.awaiting_reply_since) {
+                (true, _) => "established".to_string(),
+                (false, Some(since)) => format!(
+                    "pending: no answer since {} (if none comes, ask them for a new invitation code)",
+                    output::time(since)
+                ),
+                (false, None) => "pending (no answer yet)".to_string(),
             };
             let mut extra = String::new();
             if r.receives_duress_alerts {

@@ -97,10 +97,12 @@ impl Args {
         } else if delivered {
             output::line(format_args!("Sent to {label}."))?;
         }
-        if !contact.established {
+        if let Some(since) = contact.awaiting_reply_since {
             output::hint(format_args!(
-                "{label} has not answered yet; your messages wait for them at the invitation's \
-                 relay. If no answer comes, ask them for a new invitation code."
+                "{label} has not answered since you accepted their invitation ({}); your messages \
+                 wait for them. If no answer comes, the code may have reached someone else first: \
+                 ask them for a new invitation code.",
+                output::time(since)
             ));
         }
         if delivered {

@@ -29,6 +29,8 @@ struct Report<'a> {
     unreachable_relays: usize,
     new_contacts: &'a [String],
     duress_alerts: &'a [String],
+    refused_reused: u32,
+    reused_invitations: &'a [u64],
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -48,13 +50,17 @@ impl Args {
         let report = spinner::during("Syncing", &host, client.sync()).await?;
         let mut alerts = Vec::new();
         let mut from: BTreeMap<String, usize> = BTreeMap::new();
+        let mut reused: Vec<u64> = Vec::new();
         while let Ok(event) = events.try_recv() {
             match event {
                 Event::DuressAlert { contact } => alerts.push(contact),
                 Event::MessageReceived { contact } => *from.entry(contact).or_default() += 1,
+                Event::InvitationReused { invitation } => reused.push(invitation),
                 _ => {}
             }
         }
+        reused.sort_unstable();
+        reused.dedup();
         if json {
             output::json(&Report {
                 received: report.messages,
@@ -66,6 +72,8 @@ impl Args {
                 unreachable_relays: report.unreachable_relays,
                 new_contacts: &report.new_contacts,
                 duress_alerts: &alerts,
+                refused_reused: report.refused_reused,
+                reused_invitations: &reused,
             })?;
         } else {
             for contact in &alerts {
@@ -103,7 +111,27 @@ impl Args {
                     plural(report.sent, "queued envelope", "queued envelopes")
                 ))?;
             }
+            if report.refused_reused > 0 {
+                let ids: Vec<String> = reused.iter().map(|id| format!("#{id}")).collect();
+                output::line(format_args!(
+                    "!! Someone else used an invitation that was already used up ({}): {} refused. \
+                     The code reached more people than it was meant for, and they get no answer. \
+                     If you know who it was, give them a new code with `corridor invite`; if not, \
+                     the code may have leaked.",
+                    if ids.is_empty() {
+                        "one-time".to_string()
+                    } else {
+                        ids.join(", ")
+                    },
+                    plural(
+                        report.refused_reused as usize,
+                        "message was",
+                        "messages were"
+                    ),
+                ))?;
+            }
             if report.messages == 0
+                && report.refused_reused == 0
                 && alerts.is_empty()
                 && report.new_contacts.is_empty()
                 && report.sent == 0

@@ -26,12 +26,16 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Exit codes documented in docs/caseworkers.md.
 pub mod code {
     pub const OK: i32 = 0;
+    pub const GENERAL: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const WRONG_PASSPHRASE: i32 = 3;
     pub const NOT_FOUND: i32 = 4;
     pub const RELAY_UNREACHABLE: i32 = 5;
     pub const MISMATCH: i32 = 6;
+    pub const INVALID_INVITATION: i32 = 7;
     pub const CANCELLED: i32 = 8;
+    pub const PROFILE_BUSY: i32 = 9;
+    pub const ALREADY_CONTACT: i32 = 10;
 }
 
 /// The `corridor` binary (built by `corridor_e2e` if it is missing or stale).
@@ -172,6 +176,55 @@ impl User {
             "--insecure-fast-kdf",
         ]);
     }
+
+    /// `corridor init --offline` (the relay is not asked), with the fast test-only KDF.
+    pub fn init_offline(&self, relay: &str) {
+        self.init(relay);
+    }
+}
+
+/// Connects `inviter` and `invitee` through a one-time invitation: the invitee accepts
+/// (naming the inviter `invitee_label`) and writes, the inviter syncs, renames the
+/// provisional `new-N` label to `inviter_label` and answers, the invitee syncs. Both end
+/// with an established contact.
+pub fn connect(inviter: &User, invitee: &User, inviter_label: &str, invitee_label: &str) {
+    let code = inviter.ok(&["invite"]);
+    invitee.ok(&["accept", code.trim(), "--name", invitee_label]);
+    invitee.ok(&["send", invitee_label, "hello"]);
+    let report = inviter.json(&["sync"]);
+    let provisional = report["new_contacts"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no new contact in {report}"))
+        .to_string();
+    inviter.ok(&["rename", &provisional, inviter_label]);
+    inviter.ok(&["send", inviter_label, "welcome"]);
+    invitee.ok(&["sync"]);
+}
+
+/// Parses `bytes` as exactly one JSON value (after trimming), failing with the text.
+pub fn one_json(bytes: &[u8], what: &str) -> serde_json::Value {
+    let text = String::from_utf8_lossy(bytes);
+    serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{what} is not one JSON value ({e}): {text:?}"))
+}
+
+/// Asserts that `out` failed with `code` and printed one JSON error object on stderr
+/// (`exit_code` matching) and nothing on stdout; returns the object.
+pub fn assert_json_error(out: &Output, code: i32) -> serde_json::Value {
+    assert_code(out, code);
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must be empty on failure: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = one_json(&out.stderr, "stderr");
+    assert_eq!(err["exit_code"], code, "{err}");
+    assert!(
+        err["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{err}"
+    );
+    assert!(err["reason"].is_string(), "{err}");
+    err
 }
 
 /// Asserts that `out` is a success, showing stderr otherwise.
