@@ -49,6 +49,9 @@ pub struct Recording {
     pub duplicate_deposits: AtomicBool,
     /// When set, every acknowledgement fails as if the connection dropped.
     pub fail_acks: AtomicBool,
+    /// When set, every operation hangs forever: a relay that accepted the connection and
+    /// never answers.
+    pub hang: AtomicBool,
     /// Every envelope deposited (successfully), in order, with its mailbox.
     pub deposits: Mutex<Vec<Deposited>>,
 }
@@ -68,6 +71,7 @@ impl Recording {
             duplicate_deposits: AtomicBool::new(false),
             fail_acks: AtomicBool::new(false),
             deposits: Mutex::new(Vec::new()),
+            hang: AtomicBool::new(false),
         }
     }
 
@@ -86,9 +90,21 @@ impl Recording {
     }
 }
 
+impl Recording {
+    /// Hangs forever when [`Recording::hang`] is set.
+    async fn maybe_hang(&self) {
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 impl Relay for Recording {
     fn challenge(&self) -> RelayFuture<'_, ChallengeResponse> {
-        self.inner.challenge()
+        Box::pin(async move {
+            self.maybe_hang().await;
+            self.inner.challenge().await
+        })
     }
 
     fn create_mailbox<'a>(
@@ -110,6 +126,7 @@ impl Relay for Recording {
         envelope: &'a [u8; ENVELOPE_SIZE],
     ) -> RelayFuture<'a, ()> {
         Box::pin(async move {
+            self.maybe_hang().await;
             if self.duplicate_deposits.load(Ordering::SeqCst) {
                 self.inner.deposit(deposit_id, credential, envelope).await?;
             }
@@ -128,7 +145,10 @@ impl Relay for Recording {
         signer: &'a dyn AuthSigner,
         wait_secs: u32,
     ) -> RelayFuture<'a, Vec<ReceivedEnvelope>> {
-        self.inner.fetch(read_id, signer, wait_secs)
+        Box::pin(async move {
+            self.maybe_hang().await;
+            self.inner.fetch(read_id, signer, wait_secs).await
+        })
     }
 
     fn ack<'a>(
@@ -140,7 +160,10 @@ impl Relay for Recording {
         if self.fail_acks.load(Ordering::SeqCst) {
             return Box::pin(async { Err(TransportError::Unreachable(NetFailure::Interrupted)) });
         }
-        self.inner.ack(read_id, signer, seqs)
+        Box::pin(async move {
+            self.maybe_hang().await;
+            self.inner.ack(read_id, signer, seqs).await
+        })
     }
 
     fn destroy<'a>(
@@ -148,7 +171,10 @@ impl Relay for Recording {
         read_id: &'a ReadId,
         signer: &'a dyn AuthSigner,
     ) -> RelayFuture<'a, ()> {
-        self.inner.destroy(read_id, signer)
+        Box::pin(async move {
+            self.maybe_hang().await;
+            self.inner.destroy(read_id, signer).await
+        })
     }
 
     fn publish_bundle<'a>(
@@ -165,7 +191,10 @@ impl Relay for Recording {
         if let Some(fake) = self.substitute.lock().unwrap().clone() {
             return Box::pin(async move { Ok(fake) });
         }
-        self.inner.fetch_bundle(bundle_id)
+        Box::pin(async move {
+            self.maybe_hang().await;
+            self.inner.fetch_bundle(bundle_id).await
+        })
     }
 
     fn delete_bundle<'a>(

@@ -128,4 +128,19 @@ mod tests {
             assert!(!envelope.windows(MARKER.len()).any(|w| w == MARKER));
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn seal_then_open_round_trips_and_garbage_never_opens(
+            key in proptest::array::uniform32(0u8..),
+            nonce in proptest::array::uniform16(0u8..),
+            cover in proptest::bool::ANY,
+            garbage in proptest::collection::vec(0u8.., 0..ENVELOPE_SIZE + 8),
+        ) {
+            let kind = if cover { AlertKind::Cover } else { AlertKind::Alert };
+            let envelope = seal(&key, kind, &nonce, &mut OsRng).unwrap();
+            proptest::prop_assert_eq!(open(&key, &envelope), Some((kind, nonce)));
+            proptest::prop_assert_eq!(open(&key, &garbage), None);
+        }
+    }
 }
