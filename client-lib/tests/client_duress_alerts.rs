@@ -184,3 +184,45 @@ async fn a_replayed_alert_raises_one_event() {
         .count();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn the_decoy_keeps_the_proxy_and_a_changed_setting_asks_for_renewal() {
+    let world = World::new();
+    let caseworker = world.client("caseworker").await;
+    let requester = world.client("requester").await;
+    connect(&caseworker, "caseworker", &requester, "requester").await;
+    let duress = Passphrase::from("duress words");
+    assert!(!requester.duress_needs_renewal().unwrap());
+    requester
+        .set_proxy(Some("socks5h://127.0.0.1:9050"))
+        .await
+        .unwrap();
+    requester
+        .set_duress(&duress, &["caseworker"])
+        .await
+        .unwrap();
+    assert!(!requester.duress_needs_renewal().unwrap());
+    // A relay added after the kit was written: the kit still has the old list.
+    requester.add_relay(RELAY_2, true).await.unwrap();
+    assert!(requester.duress_needs_renewal().unwrap());
+    requester
+        .set_duress(&duress, &["caseworker"])
+        .await
+        .unwrap();
+    assert!(!requester.duress_needs_renewal().unwrap());
+    requester.close().await;
+
+    // The decoy takes the kit's relays and proxy, so its traffic takes the same path.
+    let decoy = Client::open(&world.dir("requester"), &duress, world.open_options())
+        .await
+        .unwrap();
+    assert_eq!(
+        decoy.proxy().unwrap().as_deref(),
+        Some("socks5h://127.0.0.1:9050")
+    );
+    assert_eq!(
+        decoy.relays().unwrap(),
+        vec![RELAY.to_owned(), RELAY_2.to_owned()]
+    );
+    assert!(!decoy.duress_needs_renewal().unwrap());
+}

@@ -178,7 +178,9 @@ impl Client {
         }
         let profile = client.profile()?;
         let proxy = opts.proxy.clone().or_else(|| profile.proxy.clone());
-        client.net.configure(&profile.relays, proxy.as_deref())?;
+        client
+            .net
+            .configure(&client.chosen_relays(&profile), proxy.as_deref())?;
         client.send_unlock_traffic().await;
         Ok(client)
     }

@@ -105,8 +105,8 @@ impl Net {
     /// contacted directly, every request goes through `proxy` if set, and other public
     /// relays named by peers are permitted only through it.
     ///
-    /// The organization issue adds its roster's relays here: they are passed in `relays`
-    /// together with the user's, and nothing else changes.
+    /// The organization issue adds its roster's relays in `Client::chosen_relays`: they
+    /// arrive here in `relays` together with the user's, and nothing else changes.
     pub(crate) fn configure(&self, relays: &[String], proxy: Option<&str>) -> Result<()> {
         let proxy = proxy
             .map(ProxyUrl::parse)
@@ -312,6 +312,14 @@ impl Net {
 }
 
 impl super::Client {
+    /// The relays this profile may contact directly: the user's list and, once the
+    /// organization issue lands, the relays the current roster epoch names. This is the one
+    /// place that list is put together; every [`Net::configure`] call takes it from here.
+    pub(crate) fn chosen_relays(&self, profile: &super::records::ProfileRecord) -> Vec<String> {
+        // The roster's relays join here (none yet: no organization state in the profile).
+        profile.relays.clone()
+    }
+
     /// The relays this profile may contact, as configured (the first one hosts new
     /// mailboxes).
     ///
@@ -355,7 +363,7 @@ impl super::Client {
             None,
         )?;
         self.net
-            .configure(&profile.relays, profile.proxy.as_deref())
+            .configure(&self.chosen_relays(&profile), profile.proxy.as_deref())
     }
 
     /// Removes a relay from the profile's list; from then on nothing is sent to it
@@ -395,7 +403,7 @@ impl super::Client {
             None,
         )?;
         self.net
-            .configure(&profile.relays, profile.proxy.as_deref())
+            .configure(&self.chosen_relays(&profile), profile.proxy.as_deref())
     }
 
     /// True when a mailbox, bundle or alert target of this profile lives on `url`.
@@ -457,7 +465,7 @@ impl super::Client {
             None,
         )?;
         self.net
-            .configure(&profile.relays, profile.proxy.as_deref())
+            .configure(&self.chosen_relays(&profile), profile.proxy.as_deref())
     }
 
     /// The profile's persisted proxy, if one is set.
