@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = |name: &str| CreateOptions {
         name: name.into(),
         relays: vec![RELAY.into()],
-        kdf: KdfChoice::FastForTests,
+        kdf: KdfChoice::InsecureFast,
         transport: Some(pool.clone()),
         ..CreateOptions::default()
     };

@@ -13,7 +13,7 @@ fn options(name: &str, pool: &Arc<RelayPool>) -> CreateOptions {
         name: name.into(),
         relays: vec![RELAY.into()],
         // Cheap passphrase stretching: for a demo only, never for a real profile.
-        kdf: KdfChoice::FastForTests,
+        kdf: KdfChoice::InsecureFast,
         transport: Some(pool.clone()),
         ..CreateOptions::default()
     }

@@ -51,7 +51,7 @@ async fn bad_relay_and_proxy_settings_are_refused_up_front() {
         name: "x".into(),
         relays: relays.into_iter().map(str::to_owned).collect(),
         proxy: proxy.map(str::to_owned),
-        kdf: KdfChoice::FastForTests,
+        kdf: KdfChoice::InsecureFast,
         ..CreateOptions::default()
     };
     let pass = pass("x");

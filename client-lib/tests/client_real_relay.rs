@@ -14,7 +14,7 @@ fn options(name: &str, relay: &str) -> CreateOptions {
     CreateOptions {
         name: name.to_owned(),
         relays: vec![relay.to_owned()],
-        kdf: KdfChoice::FastForTests,
+        kdf: KdfChoice::InsecureFast,
         ..CreateOptions::default()
     }
 }

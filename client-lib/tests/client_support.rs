@@ -257,7 +257,7 @@ impl World {
             name: name.to_owned(),
             relays: vec![RELAY.to_owned()],
             proxy: None,
-            kdf: KdfChoice::FastForTests,
+            kdf: KdfChoice::InsecureFast,
             transport: Some(self.pool.clone()),
             clock: Some(self.clock.clone()),
             ..CreateOptions::default()

@@ -23,6 +23,8 @@ pub(crate) struct Args {
 
     /// TEST ONLY: cheap passphrase hashing, so test suites do not spend seconds per unlock.
     /// Makes a seized profile easy to brute-force. Never use it for a real profile.
+    /// Exists only in builds with the cargo feature `insecure-fast-kdf`.
+    #[cfg(feature = "insecure-fast-kdf")]
     #[arg(long, hide = true)]
     insecure_fast_kdf: bool,
 }
@@ -47,11 +49,14 @@ impl Args {
             .into());
         }
         let pass = passphrase::read_new(ctx.passphrase_source(), "passphrase")?;
+        #[cfg(feature = "insecure-fast-kdf")]
         let kdf = if self.insecure_fast_kdf {
-            KdfChoice::FastForTests
+            KdfChoice::InsecureFast
         } else {
             KdfChoice::Default
         };
+        #[cfg(not(feature = "insecure-fast-kdf"))]
+        let kdf = KdfChoice::Default;
         let opts = CreateOptions {
             name: self.name,
             relays: self.relays,

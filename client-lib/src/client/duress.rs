@@ -249,10 +249,14 @@ impl Client {
         self.db.remove(Tree::Meta, &alert_state_key(contact))
     }
 
-    /// Closes the profile. Returns at once: nothing runs in the background (a duress
-    /// alert not yet delivered waits in the outbox for the next sync, see the
-    /// [module docs](self)).
+    /// Closes the profile. Nothing runs in the background (a duress alert not yet
+    /// delivered waits in the outbox for the next sync, see the [module docs](self)).
+    ///
+    /// Closing purges expired data and re-keys the store if anything was written since the
+    /// last re-key, so no superseded secret of this session stays decryptable on disk
+    /// (`docs/store.md`). That is best effort here (nothing to report it to); if it fails,
+    /// the next open re-keys.
     pub async fn close(self) {
-        drop(self);
+        let _ = self.close_at_rest().await;
     }
 }

@@ -119,6 +119,11 @@ pub enum ClientError {
     /// The profile store failed (disk error, corrupt record).
     #[error("profile storage error")]
     Storage,
+    /// The profile's stored Argon2id parameters are below the production floor (it was
+    /// made by a test build with `KdfChoice::InsecureFast`); a build without the
+    /// `insecure-fast-kdf` feature refuses to open it. Nothing was changed.
+    #[error("this profile was made with test-only weak passphrase hashing; refusing to open it")]
+    WeakKdf,
     /// A cryptographic operation failed (no randomness, corrupt key material).
     #[error("cryptographic failure")]
     Crypto,

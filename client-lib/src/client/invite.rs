@@ -349,8 +349,12 @@ impl Client {
             Err(e) if e.is_transient() => return Err(e.into()),
             Err(_) => {}
         }
-        let _guard = self.lock()?;
-        self.db.remove(Tree::Invitations, &key)
+        {
+            let _guard = self.lock()?;
+            self.db.remove(Tree::Invitations, &key)?;
+        }
+        // Its prekey and seal secrets are deleted: shred them now.
+        self.at_rest(true)
     }
 }
 

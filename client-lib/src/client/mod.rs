@@ -19,6 +19,7 @@
 //! network.
 
 mod alert;
+mod at_rest;
 mod db;
 mod duress;
 mod error;
@@ -33,6 +34,7 @@ mod sync;
 mod types;
 
 pub use crate::store::Passphrase;
+pub use at_rest::REKEY_EVERY_SECS;
 pub use error::{ClientError, Result};
 pub use invite::MAX_INVITATION_SECS;
 pub use prekey_schedule::{ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS};
@@ -50,6 +52,7 @@ use records::{
     StoredDirection, StoredKind,
 };
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
 
@@ -70,7 +73,31 @@ pub struct Client {
     op: tokio::sync::Mutex<()>,
     /// Serializes read-modify-write of records; never held across an `.await`.
     records: Mutex<()>,
+    /// Something was deleted for good: re-key at the end of the operation.
+    rekey_requested: AtomicBool,
+    /// Clock reading of the last re-key (or of the open).
+    last_rekey: AtomicU64,
 }
+
+/// The records lock, held while records are read and rewritten. Releasing it makes every
+/// write made under it durable (the "answer" half of persist-before-effect, see
+/// [`db::Db`]): whatever the caller is told next is on disk. A flush failure here poisons
+/// the store, so the next operation fails instead of acting on state that is not durable.
+pub(crate) struct Writing<'a> {
+    db: &'a Db,
+    _records: MutexGuard<'a, ()>,
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        // Runs before the mutex is released (fields drop after this body).
+        let _ = self.db.settle();
+    }
+}
+
+/// A meta record present while a profile is open: found at the next open, it means the
+/// last session ended without its closing re-key (a crash), so the open re-keys.
+const OPEN_MARKER: &[u8] = b"open-session";
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,6 +160,8 @@ impl Client {
         let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let client = Self::assemble(db, net, clock);
         client.init_profile(opts.name.clone(), opts.relays.clone(), opts.proxy.clone())?;
+        client.db.put(Tree::Meta, OPEN_MARKER, &true, None)?;
+        client.db.settle()?;
         Ok(client)
     }
 
@@ -176,6 +205,7 @@ impl Client {
                 client.queue_unlock_covers()?;
             }
         }
+        client.opened()?;
         let profile = client.profile()?;
         let proxy = opts.proxy.clone().or_else(|| profile.proxy.clone());
         client
@@ -201,6 +231,8 @@ impl Client {
 
     fn assemble(db: Db, net: Net, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        net.attach(db.gate());
+        let now = clock.now();
         Self {
             db,
             net: Arc::new(net),
@@ -208,7 +240,33 @@ impl Client {
             events,
             op: tokio::sync::Mutex::new(()),
             records: Mutex::new(()),
+            rekey_requested: AtomicBool::new(false),
+            last_rekey: AtomicU64::new(now),
         }
+    }
+
+    /// Right after an unlock: purge what expired while the profile was closed, re-key if
+    /// the last session did not end with its closing re-key, mark the session open.
+    fn opened(&self) -> Result<()> {
+        let unclean = self.db.get::<bool>(Tree::Meta, OPEN_MARKER)?.is_some();
+        let purged = self.db.purge_expired(self.now())? > 0;
+        if unclean || purged {
+            self.rekey_now()?;
+        }
+        self.db.put(Tree::Meta, OPEN_MARKER, &true, None)?;
+        self.db.settle()
+    }
+
+    /// Before the profile closes: purge, clear the open marker, and re-key if anything
+    /// was written in this session (so every superseded secret of the session is shredded).
+    async fn close_at_rest(&self) -> Result<()> {
+        let _op = self.op.lock().await;
+        self.db.purge_expired(self.now())?;
+        self.db.remove(Tree::Meta, OPEN_MARKER)?;
+        if self.db.written_since_rekey() {
+            self.rekey_now()?;
+        }
+        self.db.settle()
     }
 
     fn init_profile(&self, name: String, relays: Vec<String>, proxy: Option<String>) -> Result<()> {
@@ -225,8 +283,12 @@ impl Client {
         self.db.put(Tree::Meta, db::PROFILE_KEY, &record, None)
     }
 
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, ()>> {
-        self.records.lock().map_err(|_| ClientError::Internal)
+    pub(crate) fn lock(&self) -> Result<Writing<'_>> {
+        let records = self.records.lock().map_err(|_| ClientError::Internal)?;
+        Ok(Writing {
+            db: &self.db,
+            _records: records,
+        })
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -448,7 +510,8 @@ impl Client {
                 }
             }
         }
-        Ok(())
+        // The contact's session and messages are deleted: shred them now.
+        self.at_rest(true)
     }
 
     /// The safety number shared with a contact. Compare it with the contact in person or
@@ -573,6 +636,7 @@ impl Client {
             seqs
         };
         let flushed = self.flush_outbox().await?;
+        self.at_rest(false)?;
         if seqs.iter().all(|s| flushed.delivered.contains(s)) {
             Ok(SendOutcome::Delivered)
         } else {
@@ -587,7 +651,13 @@ impl Client {
     /// [`ClientError::UnknownContact`], [`ClientError::Storage`].
     pub fn inbox(&self, contact: Option<&str>) -> Result<Vec<MessageView>> {
         let now = self.now();
-        let _ = self.db.purge_expired(now);
+        {
+            let _guard = self.lock()?;
+            if self.db.purge_expired(now)? > 0 {
+                // Shredded by the next operation's (or the close's) re-key.
+                self.request_rekey();
+            }
+        }
         let contacts = self.all_contacts()?;
         let only = match contact {
             Some(label) => Some(

@@ -1,6 +1,7 @@
 //! The `Client`'s use of [`crate::transport`]: relays by URL, one fresh Ed25519 auth key
 //! per mailbox and per bundle.
 
+use super::db::Gate;
 use super::payload::MailboxAddress;
 use super::records::{OwnedMailbox, SecretBytes};
 use super::types::NetTimeouts;
@@ -14,7 +15,7 @@ use crate::transport::{
 };
 use corridor_wire::ENVELOPE_SIZE;
 use corridor_wire::api::{Bundle, BundleId, FetchBundleResponse};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 /// A transport failure, as the `Client` sees it.
@@ -84,10 +85,16 @@ struct Policy {
 /// Every request goes through [`Net::relay`], which refuses a relay the policy does not
 /// permit before any connection is opened, and through [`Net::bounded`], which gives up
 /// after the profile's [`NetTimeouts`]. There is no other path to the network.
+///
+/// Every request that changes something on a relay also first passes the store's
+/// [`Gate`] (see [`super::db::Db`]): the state it depends on is made durable before the
+/// request leaves, and if that fails the request is not made. Only `fetch` (read-only)
+/// skips it.
 pub(crate) struct Net {
     pool: Arc<RelayPool>,
     timeouts: NetTimeouts,
     policy: RwLock<Policy>,
+    gate: OnceLock<Gate>,
 }
 
 impl Net {
@@ -98,6 +105,22 @@ impl Net {
             pool,
             timeouts,
             policy: RwLock::new(Policy::default()),
+            gate: OnceLock::new(),
+        }
+    }
+
+    /// Connects the store's gate; until then every effect is refused.
+    pub(crate) fn attach(&self, gate: Gate) {
+        let _ = self.gate.set(gate);
+    }
+
+    /// Persist before effect: makes the store durable, or refuses the request. A failure
+    /// reads as "not sent" (the store has poisoned itself, and the caller's own answer
+    /// reports [`ClientError::Storage`]).
+    fn settled(&self) -> Result<(), NetError> {
+        match self.gate.get().map(Gate::settle) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(TransportError::Unreachable(NetFailure::Connect)),
         }
     }
 
@@ -189,6 +212,7 @@ impl Net {
 
     /// Creates a mailbox on `relay` with a fresh auth key.
     pub(crate) async fn create_mailbox(&self, relay: &str) -> Result<OwnedMailbox, NetError> {
+        self.settled()?;
         let seed = Secret::<32>::random(&mut OsRng).map_err(|_| TransportError::Rng)?;
         let seed = SecretBytes::new(seed.expose().to_vec());
         let signer = signer(&seed)?;
@@ -216,6 +240,7 @@ impl Net {
         to: &MailboxAddress,
         envelope: &[u8],
     ) -> Result<(), DepositFailure> {
+        self.settled().map_err(|_| DepositFailure::Later)?;
         let Ok(envelope) = <&[u8; ENVELOPE_SIZE]>::try_from(envelope) else {
             return Err(DepositFailure::Gone);
         };
@@ -257,6 +282,7 @@ impl Net {
     }
 
     pub(crate) async fn ack(&self, mailbox: &OwnedMailbox, seqs: &[u64]) -> Result<(), NetError> {
+        self.settled()?;
         let signer = signer(&mailbox.auth_seed)?;
         let relay = self.relay(&mailbox.relay)?;
         self.bounded(Duration::ZERO, relay.ack(&mailbox.read_id, &signer, seqs))
@@ -265,6 +291,7 @@ impl Net {
     }
 
     pub(crate) async fn destroy(&self, mailbox: &OwnedMailbox) -> Result<(), NetError> {
+        self.settled()?;
         let signer = signer(&mailbox.auth_seed)?;
         let relay = self.relay(&mailbox.relay)?;
         self.bounded(Duration::ZERO, relay.destroy(&mailbox.read_id, &signer))
@@ -278,6 +305,7 @@ impl Net {
         auth_seed: &SecretBytes,
         bundle: &Bundle,
     ) -> Result<(), NetError> {
+        self.settled()?;
         let signer = signer(auth_seed)?;
         let relay = self.relay(relay)?;
         self.bounded(
@@ -293,6 +321,8 @@ impl Net {
         relay: &str,
         bundle_id: &BundleId,
     ) -> Result<FetchBundleResponse, NetError> {
+        // Consumes a one-time prekey on the relay.
+        self.settled()?;
         let relay = self.relay(relay)?;
         self.bounded(Duration::ZERO, relay.fetch_bundle(bundle_id))
             .await
@@ -304,6 +334,7 @@ impl Net {
         bundle_id: &BundleId,
         auth_seed: &SecretBytes,
     ) -> Result<(), NetError> {
+        self.settled()?;
         let signer = signer(auth_seed)?;
         let relay = self.relay(relay)?;
         self.bounded(Duration::ZERO, relay.delete_bundle(bundle_id, &signer))

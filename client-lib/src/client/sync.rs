@@ -170,7 +170,9 @@ impl Client {
         unreachable.extend(second.unreachable);
         report.unreachable_relays = unreachable.len();
 
-        let _ = self.db.purge_expired(self.now());
+        // Expired data goes now, and with it (re-key) every copy sled kept.
+        let purged = self.db.purge_expired(self.now())? > 0;
+        self.at_rest(purged)?;
         Ok(report)
     }
 
@@ -256,15 +258,24 @@ impl Client {
                 return Ok(());
             }
             let mut seqs = Vec::with_capacity(messages.len());
-            for message in &messages {
-                match self.process(source, &message.envelope[..], report)? {
-                    Outcome::Handled => {}
-                    Outcome::Rejected => report.rejected += 1,
-                    Outcome::RefusedReused => {
-                        report.refused_reused = report.refused_reused.saturating_add(1);
+            let mut events = Vec::new();
+            {
+                // One critical section per fetched batch: releasing it makes the whole
+                // batch durable (one fsync), before any event and before the ack.
+                let _guard = self.lock()?;
+                for message in &messages {
+                    match self.process(source, &message.envelope[..], report, &mut events)? {
+                        Outcome::Handled => {}
+                        Outcome::Rejected => report.rejected += 1,
+                        Outcome::RefusedReused => {
+                            report.refused_reused = report.refused_reused.saturating_add(1);
+                        }
                     }
+                    seqs.push(message.seq);
                 }
-                seqs.push(message.seq);
+            }
+            for event in events {
+                self.emit(event);
             }
             if let Err(e) = self.net.ack(mailbox, &seqs).await {
                 if e.is_transient() {
@@ -277,23 +288,23 @@ impl Client {
         Ok(())
     }
 
-    fn process(&self, source: Source, envelope: &[u8], report: &mut SyncReport) -> Result<Outcome> {
-        let mut events = Vec::new();
-        let outcome = {
-            let _guard = self.lock()?;
-            match source {
-                Source::Intake { invitation } => {
-                    self.process_intake(invitation, envelope, report, &mut events)?
-                }
-                Source::Contact { contact, mailbox } => {
-                    self.process_contact(contact, mailbox, envelope, report, &mut events)?
-                }
+    /// Processes one envelope. Call with the records lock held; the events are emitted by
+    /// the caller once the batch is durable.
+    fn process(
+        &self,
+        source: Source,
+        envelope: &[u8],
+        report: &mut SyncReport,
+        events: &mut Vec<Event>,
+    ) -> Result<Outcome> {
+        match source {
+            Source::Intake { invitation } => {
+                self.process_intake(invitation, envelope, report, events)
             }
-        };
-        for event in events {
-            self.emit(event);
+            Source::Contact { contact, mailbox } => {
+                self.process_contact(contact, mailbox, envelope, report, events)
+            }
         }
-        Ok(outcome)
     }
 
     fn process_contact(
@@ -658,6 +669,7 @@ impl Client {
                 }
                 let _guard = self.lock()?;
                 self.db.remove(Tree::Invitations, &key)?;
+                self.request_rekey();
             }
         }
         Ok(())
@@ -701,6 +713,7 @@ impl Client {
                         .incoming
                         .retain(|m| m.deposit_id != mailbox.deposit_id);
                     self.save_contact(&fresh)?;
+                    self.request_rekey();
                 }
             }
         }

@@ -51,7 +51,11 @@ pub enum KdfChoice {
     #[default]
     Default,
     /// Cheap parameters for tests only: a profile made with them is easy to brute-force.
-    FastForTests,
+    /// Exists only with the cargo feature `insecure-fast-kdf` (off by default), so no
+    /// release build can make such a profile; without the feature, opening one is refused
+    /// with [`ClientError::WeakKdf`](super::ClientError::WeakKdf).
+    #[cfg(feature = "insecure-fast-kdf")]
+    InsecureFast,
 }
 
 /// A source of the current time, in Unix seconds.

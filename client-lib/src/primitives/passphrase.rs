@@ -135,6 +135,11 @@ impl KdfParams {
     /// # Errors
     /// [`KdfParamsError::AboveMaximum`] above the caps, [`KdfParamsError::Invalid`] if
     /// Argon2 rejects them.
+    ///
+    /// Exists only in this crate's own tests and with the cargo feature
+    /// `insecure-fast-kdf`; without the feature the store also refuses to create or open a
+    /// profile below the floor ([`crate::store::StoreError::BelowKdfFloor`]).
+    #[cfg(any(test, feature = "insecure-fast-kdf"))]
     pub fn insecure_for_tests(
         m_cost_kib: u32,
         t_cost: u32,

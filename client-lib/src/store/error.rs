@@ -30,6 +30,11 @@ pub enum StoreError {
     /// The key file was written by a version of Corridor this one cannot read.
     #[error("unsupported key file version {0}")]
     UnsupportedVersion(u16),
+    /// The key file's Argon2id parameters are below the production floor
+    /// ([`crate::store::KdfParams::meets_floor`]): only a build with the
+    /// `insecure-fast-kdf` feature opens (or creates) such a profile. Nothing was changed.
+    #[error("the profile's Argon2id parameters are below the production floor")]
+    BelowKdfFloor,
     /// A record failed authentication or decoding: the database was altered or damaged.
     #[error("a stored record is damaged or was tampered with")]
     CorruptRecord,

@@ -342,6 +342,20 @@ impl Store {
     /// point, in which case the store already uses the new key and only the clean-up of
     /// the old files failed).
     pub fn rekey(&mut self, now: u64) -> Result<usize, StoreError> {
+        self.rekey_map(now, |_, _, _| Ok(None))
+    }
+
+    /// [`Store::rekey`], rewriting records on the way: `rewrite(tree, key, value)` is
+    /// called for every live record and may return a replacement value. The client uses it
+    /// to rotate the key its pickles are sealed under in the same commit, so that key does
+    /// not outlive the data key either. If `rewrite` fails, nothing changes.
+    ///
+    /// # Errors
+    /// As [`Store::rekey`], plus whatever `rewrite` returns.
+    pub fn rekey_map<F>(&mut self, now: u64, rewrite: F) -> Result<usize, StoreError>
+    where
+        F: FnMut(&str, &[u8], &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError>,
+    {
         let slot_key = self.lock().clone();
         let mut file = self.read_key_file()?;
         match file.open_normal(&slot_key) {
@@ -357,7 +371,7 @@ impl Store {
         files::remove_dir_if_present(&next_path)?;
         let next_cipher = RecordCipher::new(&next.data_key)?;
         let next_db = open_sled(&next_path)?;
-        let copied = self.copy_live_records(&next_db, &next_cipher, now);
+        let copied = self.copy_live_records(&next_db, &next_cipher, now, rewrite);
         let committed = copied.and_then(|count| {
             file.seal_normal(&slot_key, &next)?;
             let old = files::link_old(&self.dir, KEY_FILE_NAME)?;
@@ -383,12 +397,16 @@ impl Store {
         Ok(count)
     }
 
-    fn copy_live_records(
+    fn copy_live_records<F>(
         &self,
         target: &sled::Db,
         cipher: &RecordCipher,
         now: u64,
-    ) -> Result<usize, StoreError> {
+        mut rewrite: F,
+    ) -> Result<usize, StoreError>
+    where
+        F: FnMut(&str, &[u8], &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError>,
+    {
         let mut count = 0;
         for entry in self.db.iter() {
             let (sled_key, stored) = entry?;
@@ -397,8 +415,9 @@ impl Store {
             if record.is_expired(now) {
                 continue;
             }
-            let (key, value) =
-                cipher.seal(&opened.tree, &record.key, &record.value, record.expires_at)?;
+            let replaced = rewrite(&opened.tree, &record.key, &record.value)?;
+            let value = replaced.as_deref().map_or(record.value.as_slice(), |v| v);
+            let (key, value) = cipher.seal(&opened.tree, &record.key, value, record.expires_at)?;
             target.insert(key, value)?;
             count += 1;
         }

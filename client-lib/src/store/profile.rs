@@ -96,6 +96,7 @@ impl Profile {
         if passphrase.is_empty() {
             return Err(StoreError::EmptyPassphrase);
         }
+        check_floor(&params)?;
         files::create_private_dir(dir)?;
         let salt: [u8; SALT_LEN] = random::array(&mut OsRng)?;
         let kek = derive_kek(passphrase.expose(), &salt, &params)?;
@@ -129,6 +130,8 @@ impl Profile {
         let bytes =
             files::read_if_present(&dir.join(KEY_FILE_NAME))?.ok_or(StoreError::NoProfile)?;
         let mut file = KeyFile::decode(&bytes)?;
+        // Before the guard counts an attempt: a refused profile is left exactly as it is.
+        check_floor(file.params())?;
         let mut guard = Guard::load(dir)?;
         if guard.enabled() {
             guard.count = guard.count.saturating_add(1);
@@ -196,6 +199,18 @@ impl Profile {
         // Only removed when empty: never delete files this store did not write.
         let _ = std::fs::remove_dir(dir);
         Ok(())
+    }
+}
+
+/// Refuses Argon2id parameters below the production floor unless this is a test build
+/// (cargo feature `insecure-fast-kdf`). The floor is checked on every create and unlock, so
+/// a profile made by a test build cannot be opened by a release build and weak parameters
+/// written into a key file by someone else are refused rather than trusted.
+fn check_floor(params: &KdfParams) -> Result<(), StoreError> {
+    if params.meets_floor() || cfg!(feature = "insecure-fast-kdf") {
+        Ok(())
+    } else {
+        Err(StoreError::BelowKdfFloor)
     }
 }
 
