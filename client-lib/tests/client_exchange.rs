@@ -71,7 +71,7 @@ async fn invite_accept_sync_and_talk_both_ways() {
         .unwrap()
         .into_iter()
         .filter(|m| m.direction == Direction::Outgoing)
-        .map(|m| m.text)
+        .map(|m| m.text.to_string())
         .collect();
     assert_eq!(
         mine,

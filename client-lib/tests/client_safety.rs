@@ -244,7 +244,7 @@ async fn disappearing_messages_are_purged_on_both_sides() {
         .inbox(Some("bob"))
         .unwrap()
         .into_iter()
-        .map(|m| m.text)
+        .map(|m| m.text.to_string())
         .collect();
     assert_eq!(texts, vec!["kept"]);
 }

@@ -326,7 +326,7 @@ pub fn received_from(client: &Client, label: &str) -> Vec<String> {
         .into_iter()
         .filter(|m| m.direction == corridor_client::client::Direction::Incoming)
         .filter(|m| m.kind == corridor_client::client::MessageKind::Text)
-        .map(|m| m.text)
+        .map(|m| m.text.to_string())
         .collect()
 }
 

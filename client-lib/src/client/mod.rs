@@ -49,12 +49,17 @@ use net::Net;
 use payload::Payload;
 use records::{
     ContactRecord, MessageRecord, NamedIdentityRecord, OutboxItem, ProfileRecord, SecretBytes,
-    StoredDirection, StoredKind,
+    SecretText, StoredDirection, StoredKind,
 };
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
+
+/// Whether this build has the cargo feature `insecure-fast-kdf` (test builds only): then
+/// [`KdfChoice`] has its cheap test variant and profiles below the Argon2id floor open.
+/// A release build says `false`.
+pub const WEAK_KDF_ALLOWED: bool = cfg!(feature = "insecure-fast-kdf");
 
 /// Longest accepted label, in characters.
 const MAX_LABEL_CHARS: usize = 64;
@@ -617,7 +622,7 @@ impl Client {
             let seqs = self.enqueue(
                 &mut record,
                 &Payload::Text {
-                    body: text.to_owned(),
+                    body: SecretText::from(text),
                     sent_at: at,
                 },
             )?;
@@ -625,7 +630,7 @@ impl Client {
                 contact: record.id,
                 direction: StoredDirection::Out,
                 kind: StoredKind::Text,
-                text: text.to_owned(),
+                text: SecretText::from(text),
                 at,
                 expires_at: self.expiry_for(&record, at),
                 order: self.db.next_seq()?,
@@ -724,7 +729,7 @@ impl Client {
                         StoredKind::Text => MessageKind::Text,
                         StoredKind::Alert => MessageKind::DuressAlert,
                     },
-                    text: m.text.clone(),
+                    text: m.text.to_zeroizing(),
                     at: m.at,
                     expires_at: m.expires_at,
                     unread: incoming && seen.get(&m.contact).is_none_or(|s| m.order > *s),

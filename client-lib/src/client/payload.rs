@@ -4,6 +4,7 @@
 //! them, so their size never shows on the wire. A decoder refuses an unknown version or
 //! variant with a typed error.
 
+use super::records::SecretText;
 use corridor_wire::api::{DepositCredential, DepositId};
 use corridor_wire::b64::Bytes;
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,7 @@ pub(crate) struct MailboxAddress {
 #[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum Payload {
     /// A text message; `sent_at` is Unix seconds rounded down to the minute.
-    Text { body: String, sent_at: u64 },
+    Text { body: SecretText, sent_at: u64 },
     /// "From now on, deposit to this mailbox": the initiator's reply mailbox in its first
     /// message, the responder's dedicated mailbox in its first reply, and rotation.
     MailboxUpdate { mailbox: MailboxAddress },

@@ -50,6 +50,42 @@ impl<'de> Deserialize<'de> for SecretBytes {
     }
 }
 
+/// Message text inside a record or payload: zeroized on drop, redacted `Debug`, a plain
+/// JSON string inside the (encrypted) record or ratchet payload.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SecretText(String);
+
+impl SecretText {
+    /// A copy for the caller, in a buffer that is zeroized when dropped.
+    pub(crate) fn to_zeroizing(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(self.0.clone())
+    }
+}
+
+impl From<&str> for SecretText {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(redacted)")
+    }
+}
+
+impl Serialize for SecretText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
 /// The profile's own settings and identity. One per store.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ProfileRecord {
@@ -273,7 +309,7 @@ pub(crate) struct MessageRecord {
     pub(crate) contact: u64,
     pub(crate) direction: StoredDirection,
     pub(crate) kind: StoredKind,
-    pub(crate) text: String,
+    pub(crate) text: SecretText,
     pub(crate) at: u64,
     pub(crate) expires_at: Option<u64>,
     /// Orders messages that share a minute.

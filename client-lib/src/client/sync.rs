@@ -318,6 +318,18 @@ impl Client {
         let Some(mut contact) = self.contact_by_id(contact_id)? else {
             return Ok(Outcome::Rejected);
         };
+        // A byte-identical repeat of an envelope already stored (the sender was killed
+        // between its deposit and clearing its outbox, so it deposited it again): known,
+        // not a failure. Anything else the ratchet refuses is counted as rejected.
+        let key = message_key(contact.id, envelope);
+        if self
+            .db
+            .get::<MessageRecord>(Tree::Messages, &key)?
+            .is_some()
+        {
+            report.duplicates += 1;
+            return Ok(Outcome::Handled);
+        }
         let index = contact
             .incoming
             .iter()
@@ -369,7 +381,7 @@ impl Client {
                     contact: contact.id,
                     direction: StoredDirection::In,
                     kind: StoredKind::Alert,
-                    text: String::new(),
+                    text: super::records::SecretText::default(),
                     at,
                     expires_at: None,
                     order: self.db.next_seq()?,

@@ -331,6 +331,10 @@ pub struct SyncReport {
     /// Envelopes fetched that could not be opened (garbage, replays); they were
     /// acknowledged and dropped.
     pub rejected: usize,
+    /// Envelopes fetched that were byte-for-byte repeats of a message already stored
+    /// (a sender that crashed after depositing deposits again); acknowledged and dropped,
+    /// and not counted in `rejected`.
+    pub duplicates: usize,
     /// How many relays could not be reached during this sync.
     pub unreachable_relays: usize,
     /// First-contact envelopes refused because their invitation was already used up (a
@@ -381,8 +385,8 @@ pub struct MessageView {
     pub direction: Direction,
     /// Text or duress alert.
     pub kind: MessageKind,
-    /// The text (empty for an alert).
-    pub text: String,
+    /// The text (empty for an alert), in a buffer zeroized when the view is dropped.
+    pub text: zeroize::Zeroizing<String>,
     /// When it was sent or received, Unix seconds rounded down to the minute.
     pub at: u64,
     /// When it will be deleted from this device, if a timer applies.

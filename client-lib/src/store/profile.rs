@@ -207,10 +207,38 @@ impl Profile {
 /// a profile made by a test build cannot be opened by a release build and weak parameters
 /// written into a key file by someone else are refused rather than trusted.
 fn check_floor(params: &KdfParams) -> Result<(), StoreError> {
-    if params.meets_floor() || cfg!(feature = "insecure-fast-kdf") {
+    floor(params, cfg!(feature = "insecure-fast-kdf"))
+}
+
+fn floor(params: &KdfParams, weak_allowed: bool) -> Result<(), StoreError> {
+    if params.meets_floor() || weak_allowed {
         Ok(())
     } else {
         Err(StoreError::BelowKdfFloor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_the_floor_is_refused_unless_weak_is_allowed() {
+        let weak = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
+        assert!(matches!(
+            floor(&weak, false),
+            Err(StoreError::BelowKdfFloor)
+        ));
+        assert!(floor(&weak, true).is_ok());
+        // One step under the floor in either dimension is still refused.
+        let thin = KdfParams::insecure_for_tests(KdfParams::FLOOR_M_COST_KIB - 1, 3, 1).unwrap();
+        let quick =
+            KdfParams::insecure_for_tests(64 * 1024, KdfParams::FLOOR_T_COST - 1, 1).unwrap();
+        assert!(floor(&thin, false).is_err() && floor(&quick, false).is_err());
+        let at_floor =
+            KdfParams::new(KdfParams::FLOOR_M_COST_KIB, KdfParams::FLOOR_T_COST, 1).unwrap();
+        assert!(floor(&at_floor, false).is_ok());
+        assert!(floor(&KdfParams::RECOMMENDED, false).is_ok());
     }
 }
 
