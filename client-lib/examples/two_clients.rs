@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or(ClientError::UnknownContact)?;
     desk.rename_contact(label, "requester-1")?;
     for message in desk.inbox(Some("requester-1"))? {
-        println!("desk received: {}", message.text);
+        println!("desk received: {}", message.text.as_str());
     }
 
     // Compare safety numbers (in person or by voice), then mark verified.
@@ -71,7 +71,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for message in requester.inbox(Some("desk"))? {
         println!(
             "requester's conversation: {:?} {}",
-            message.direction, message.text
+            message.direction,
+            message.text.as_str()
         );
     }
 

@@ -249,10 +249,8 @@ fn recover(dir: &Path, passphrase: &[u8], now: u64) -> Recovered {
                     }
                 }
             }
-            "client/messages" => {
-                if record.expires_at.is_some_and(|at| now >= at) {
-                    expired_messages += 1;
-                }
+            "client/messages" if record.expires_at.is_some_and(|at| now >= at) => {
+                expired_messages += 1;
             }
             _ => {}
         }

@@ -218,30 +218,6 @@ fn floor(params: &KdfParams, weak_allowed: bool) -> Result<(), StoreError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn below_the_floor_is_refused_unless_weak_is_allowed() {
-        let weak = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
-        assert!(matches!(
-            floor(&weak, false),
-            Err(StoreError::BelowKdfFloor)
-        ));
-        assert!(floor(&weak, true).is_ok());
-        // One step under the floor in either dimension is still refused.
-        let thin = KdfParams::insecure_for_tests(KdfParams::FLOOR_M_COST_KIB - 1, 3, 1).unwrap();
-        let quick =
-            KdfParams::insecure_for_tests(64 * 1024, KdfParams::FLOOR_T_COST - 1, 1).unwrap();
-        assert!(floor(&thin, false).is_err() && floor(&quick, false).is_err());
-        let at_floor =
-            KdfParams::new(KdfParams::FLOOR_M_COST_KIB, KdfParams::FLOOR_T_COST, 1).unwrap();
-        assert!(floor(&at_floor, false).is_ok());
-        assert!(floor(&KdfParams::RECOMMENDED, false).is_ok());
-    }
-}
-
 /// Destroys the key file first, then everything else the store wrote in `dir`.
 fn destroy_contents(dir: &Path) -> Result<(), StoreError> {
     files::shred(&dir.join(KEY_FILE_NAME))?;
@@ -280,4 +256,28 @@ fn install_fresh(
     store.flush()?;
     files::write_atomic(dir, KEY_FILE_NAME, &file.encode())?;
     Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_the_floor_is_refused_unless_weak_is_allowed() {
+        let weak = KdfParams::insecure_for_tests(64, 1, 1).unwrap();
+        assert!(matches!(
+            floor(&weak, false),
+            Err(StoreError::BelowKdfFloor)
+        ));
+        assert!(floor(&weak, true).is_ok());
+        // One step under the floor in either dimension is still refused.
+        let thin = KdfParams::insecure_for_tests(KdfParams::FLOOR_M_COST_KIB - 1, 3, 1).unwrap();
+        let quick =
+            KdfParams::insecure_for_tests(64 * 1024, KdfParams::FLOOR_T_COST - 1, 1).unwrap();
+        assert!(floor(&thin, false).is_err() && floor(&quick, false).is_err());
+        let at_floor =
+            KdfParams::new(KdfParams::FLOOR_M_COST_KIB, KdfParams::FLOOR_T_COST, 1).unwrap();
+        assert!(floor(&at_floor, false).is_ok());
+        assert!(floor(&KdfParams::RECOMMENDED, false).is_ok());
+    }
 }
