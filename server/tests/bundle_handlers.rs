@@ -143,10 +143,11 @@ async fn publish_errors() {
     identity[0] = 1;
     let mut weak = h.publish_req(&owner, Bytes([7; 16]), bundle(0));
     weak.auth_key = Bytes(identity);
+    // The key comes with the request: a weak one is a signature that cannot verify.
     assert_error(
         h.post("/v1/bundles", &weak).await,
-        StatusCode::BAD_REQUEST,
-        "bad_key",
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
     );
 }
 

@@ -38,6 +38,7 @@ pub type AuthKey = Bytes<32>;
 #[serde(deny_unknown_fields)]
 pub struct SignedAuth {
     /// Unix seconds on the client's clock; must be within two minutes of the relay's.
+    #[serde(deserialize_with = "whole::u64")]
     pub timestamp: u64,
     /// 16 random bytes, never reused for the same target.
     #[schema(value_type = String, format = Byte)]
@@ -76,6 +77,7 @@ pub enum Admission {
         #[schema(value_type = String, format = Byte)]
         challenge: Blob,
         /// The solution ([`crate::pow::check`]).
+        #[serde(deserialize_with = "whole::u64")]
         solution: u64,
     },
     /// An operator-issued token.
@@ -140,6 +142,7 @@ pub struct FetchRequest {
     #[schema(value_type = String, format = Byte)]
     pub read_id: ReadId,
     /// Long-poll: seconds to wait when the mailbox is empty (the relay caps it).
+    #[serde(deserialize_with = "whole::u32")]
     pub wait_secs: u32,
     /// Signature by the mailbox's auth key.
     pub auth: SignedAuth,
@@ -183,6 +186,7 @@ pub struct AckRequest {
     #[schema(value_type = String, format = Byte)]
     pub read_id: ReadId,
     /// Sequence numbers to delete.
+    #[serde(deserialize_with = "whole::vec_u64")]
     pub seqs: Vec<u64>,
     /// Signature by the mailbox's auth key.
     pub auth: SignedAuth,
@@ -240,6 +244,7 @@ pub struct DestroyResponse {
 #[serde(deny_unknown_fields)]
 pub struct OneTimePrekey {
     /// The publisher's id for this prekey.
+    #[serde(deserialize_with = "whole::u32")]
     pub id: u32,
     /// The public key bytes (opaque to the relay).
     #[schema(value_type = String, format = Byte)]
@@ -388,6 +393,83 @@ pub struct DeleteBundleResponse {
     pub deleted: bool,
 }
 
+/// Unsigned integers in request bodies. JSON does not tell `25` from `25.0` (JSON Schema
+/// counts both as the integer 25), so a number with no fractional part is accepted when it
+/// is exactly representable (at most 2^53); anything else is refused.
+mod whole {
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+    use std::fmt;
+
+    /// The largest integer every JSON parser spells exactly as a float.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an unsigned integer")
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom("negative"))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<u64, E> {
+            if v.fract() == 0.0 && (0.0..=EXACT).contains(&v) {
+                // In range and integral: the conversion is exact.
+                Ok(v as u64)
+            } else {
+                Err(E::custom("not an unsigned integer"))
+            }
+        }
+    }
+
+    pub(super) fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(Whole)
+    }
+
+    pub(super) fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let v = d.deserialize_any(Whole)?;
+        u32::try_from(v).map_err(|_| D::Error::custom("out of range"))
+    }
+
+    struct Many;
+
+    impl<'de> Visitor<'de> for Many {
+        type Value = Vec<u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of unsigned integers")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u64>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(One(v)) = seq.next_element()? {
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+
+    struct One(u64);
+
+    impl<'de> serde::Deserialize<'de> for One {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Whole).map(One)
+        }
+    }
+
+    pub(super) fn vec_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        d.deserialize_seq(Many)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +498,27 @@ mod tests {
         let mut other = bundle.clone();
         other.last_resort = Blob(vec![5]);
         assert_ne!(bundle.digest(), other.digest());
+    }
+
+    #[test]
+    fn whole_numbers_are_accepted_as_floats_and_nothing_else() {
+        let fetch = |wait: &str| {
+            serde_json::from_str::<FetchRequest>(&format!(
+                r#"{{"read_id":"AAAAAAAAAAAAAAAAAAAAAA","wait_secs":{wait},"auth":{{"timestamp":7.0,"nonce":"AAAAAAAAAAAAAAAAAAAAAA","signature":"{}"}}}}"#,
+                "A".repeat(86)
+            ))
+        };
+        assert_eq!(fetch("25.0").unwrap().wait_secs, 25);
+        assert_eq!(fetch("25").unwrap().auth.timestamp, 7);
+        for bad in ["25.5", "-1", "4294967296", "1e300", "\"25\"", "null"] {
+            assert!(fetch(bad).is_err(), "{bad}");
+        }
+        let ack: AckRequest = serde_json::from_str(&format!(
+            r#"{{"read_id":"AAAAAAAAAAAAAAAAAAAAAA","seqs":[1,2.0,18446744073709551615],"auth":{{"timestamp":7,"nonce":"AAAAAAAAAAAAAAAAAAAAAA","signature":"{}"}}}}"#,
+            "A".repeat(86)
+        ))
+        .unwrap();
+        assert_eq!(ack.seqs, vec![1, 2, u64::MAX]);
     }
 
     #[test]

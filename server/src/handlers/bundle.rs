@@ -42,8 +42,8 @@ fn check_bundle_limits(state: &AppState, bundle: &Bundle) -> Result<(), ApiError
     request_body = PublishBundleRequest,
     responses(
         (status = 200, description = "Bundle stored", body = PublishBundleResponse),
-        (status = 400, description = "invalid_body, bad_key, bad_bundle", body = ErrorBody),
-        (status = 401, description = "bad_signature, stale_timestamp", body = ErrorBody),
+        (status = 400, description = "invalid_body, bad_bundle", body = ErrorBody),
+        (status = 401, description = "bad_signature (also for an invalid auth_key), stale_timestamp", body = ErrorBody),
         (status = 403, description = "bundle_key_mismatch", body = ErrorBody),
         (status = 409, description = "replayed", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
@@ -55,7 +55,6 @@ pub(crate) async fn publish(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<PublishBundleRequest>,
 ) -> Result<Json<PublishBundleResponse>, ApiError> {
-    check_bundle_limits(&state, &req.bundle)?;
     if let Some(existing) =
         data::bundle(state.store().as_ref(), req.bundle_id.as_bytes()).map_err(read_failed)?
     {
@@ -71,6 +70,8 @@ pub(crate) async fn publish(
         req.auth.nonce.as_bytes(),
     );
     let key = layout::bundle_key(req.bundle_id.as_bytes());
+    // The key comes with the request, so an invalid one is just a signature that cannot
+    // verify; the bundle's limits are checked only for a request its key signed.
     check_signed(
         &state,
         &key,
@@ -78,7 +79,15 @@ pub(crate) async fn publish(
         &transcript,
         &req.auth,
     )
-    .await?;
+    .await
+    .map_err(|err| {
+        if err == ApiError::BAD_KEY {
+            ApiError::BAD_SIGNATURE
+        } else {
+            err
+        }
+    })?;
+    check_bundle_limits(&state, &req.bundle)?;
     match state
         .write(Op::PublishBundle {
             bundle_id: req.bundle_id.0,

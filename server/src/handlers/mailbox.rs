@@ -47,12 +47,14 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CreateMailboxRequest>,
 ) -> Result<Json<CreateMailboxResponse>, ApiError> {
-    if !valid_key(req.auth_key.as_bytes()) {
-        return Err(ApiError::BAD_KEY);
-    }
+    // Admission first: a request without it learns nothing else (not even whether its
+    // key would do).
     state
         .admission()
         .admit(&req.admission, state.clock().now())?;
+    if !valid_key(req.auth_key.as_bytes()) {
+        return Err(ApiError::BAD_KEY);
+    }
     let mut read_id = [0u8; ID_LEN];
     let mut deposit_id = [0u8; ID_LEN];
     let mut credential = [0u8; CREDENTIAL_LEN];

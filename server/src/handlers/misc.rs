@@ -8,7 +8,6 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use corridor_wire::api::{ChallengeResponse, ErrorBody};
 use corridor_wire::b64::Blob;
-use utoipa::OpenApi;
 
 /// Issues a proof-of-work challenge for mailbox creation.
 #[utoipa::path(
@@ -36,10 +35,10 @@ pub(crate) async fn challenge(
     get,
     path = "/v1/openapi.json",
     tag = "meta",
-    responses((status = 200, description = "OpenAPI 3.1 document"))
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object))
 )]
-pub(crate) async fn openapi() -> impl IntoResponse {
-    Json(crate::openapi::ApiDoc::openapi())
+pub(crate) async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
+    Json(crate::openapi::document(state.config()))
 }
 
 /// Liveness: answers 200 while the relay serves.
@@ -47,10 +46,27 @@ pub(crate) async fn openapi() -> impl IntoResponse {
     get,
     path = "/healthz",
     tag = "meta",
-    responses((status = 200, description = "The relay is up"))
+    responses((status = 200, description = "The relay is up", body = Health))
 )]
 pub(crate) async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
+}
+
+/// The health answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    status: HealthStatus,
+}
+
+/// The only health status a serving relay reports.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum HealthStatus {
+    /// Serving.
+    Ok,
 }
 
 /// Prometheus metrics: counts and latencies per endpoint, nothing per mailbox.
