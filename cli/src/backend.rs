@@ -3,6 +3,6 @@
 
 pub(crate) use corridor_client::client::{
     Client, ClientError, ContactSummary, CreateOptions, Direction, Event, InvitationKind,
-    KdfChoice, MAX_INVITATION_SECS, MAX_TEXT_BYTES, MessageKind, MessageView, OpenOptions,
-    Passphrase, SendOutcome,
+    KdfChoice, MAX_INVITATION_SECS, MAX_TEXT_BYTES, MessageKind, MessageView, NetTimeouts,
+    OpenOptions, Passphrase, SendOutcome,
 };

@@ -18,7 +18,7 @@ const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 1 error, 2 usage, 3 wrong passphrase (three tries at a prompt), 4 not found,
 5 relay unreachable or timed out (messages kept in the outbox), 6 safety number mismatch,
 7 invalid invitation, 8 cancelled, 9 profile open in another corridor process, 10 already a
-contact. Guide: docs/caseworkers.md";
+contact, 11 relay not on your list. Guide: docs/caseworkers.md";
 
 /// Corridor: end-to-end encrypted coordination for evacuation networks.
 #[derive(Debug, Parser)]
@@ -59,6 +59,29 @@ pub(crate) struct Global {
     /// Show times in the local time zone instead of UTC
     #[arg(long, global = true, env = "CORRIDOR_LOCAL_TIME")]
     pub(crate) local_time: bool,
+
+    /// Give up on a relay that does not accept a connection within this time, e.g. 10s
+    /// [default: 10s]
+    #[arg(long, global = true, env = "CORRIDOR_CONNECT_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) connect_timeout: Option<std::time::Duration>,
+
+    /// Give up on one relay operation that takes longer than this, e.g. 30s or 2m; nothing
+    /// is lost, the outbox keeps every message [default: 30s]
+    #[arg(long, global = true, env = "CORRIDOR_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
+/// Accepts `30s`, `2m`, `1m 30s` or a bare number of seconds, from 1 second to 1 hour.
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = match text.trim().parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{e}: expected a duration such as 10s, 30s or 2m"))?,
+    };
+    if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(3600) {
+        return Err("expected a duration from 1s to 1h".into());
+    }
+    Ok(d)
 }
 
 /// Accepts `socks5h://HOST:PORT` and says what is expected otherwise.
@@ -137,6 +160,17 @@ mod tests {
             let err = parse_proxy(bad).unwrap_err();
             assert!(err.contains("socks5h://HOST:PORT"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn timeouts() {
+        use std::time::Duration;
+        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("2h").is_err());
+        assert!(parse_timeout("soon").unwrap_err().contains("10s"));
     }
 
     #[test]

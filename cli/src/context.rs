@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::{Client, ClientError, OpenOptions, Passphrase};
+use crate::backend::{Client, ClientError, NetTimeouts, OpenOptions, Passphrase};
 use crate::cli::Global;
 use crate::exit_codes::{ExitCode, Failure};
 use crate::passphrase::{self, Source};
@@ -14,6 +14,7 @@ pub(crate) struct Context {
     home: PathBuf,
     passphrase_file: Option<PathBuf>,
     proxy: Option<String>,
+    timeouts: NetTimeouts,
     /// Whether the current command prints JSON.
     pub(crate) json: bool,
     /// The unlocked profile. Dropping it locks the profile again (the client zeroizes its
@@ -32,6 +33,13 @@ impl Context {
             home,
             passphrase_file: global.passphrase_file,
             proxy: global.proxy,
+            timeouts: {
+                let default = NetTimeouts::default();
+                NetTimeouts {
+                    connect: global.connect_timeout.unwrap_or(default.connect),
+                    overall: global.timeout.unwrap_or(default.overall),
+                }
+            },
             json: global.json,
             client: None,
         })
@@ -42,7 +50,12 @@ impl Context {
         &self.home
     }
 
-    /// The SOCKS5 proxy to reach relays through, if any.
+    /// The network timeouts (`--connect-timeout`, `--timeout`).
+    pub(crate) fn timeouts(&self) -> NetTimeouts {
+        self.timeouts
+    }
+
+    /// The SOCKS5 proxy given with `--proxy` for this command, if any.
     pub(crate) fn proxy(&self) -> Option<String> {
         self.proxy.clone()
     }
@@ -148,6 +161,7 @@ impl Context {
     async fn open(&self, pass: &Passphrase) -> anyhow::Result<Client> {
         let opts = OpenOptions {
             proxy: self.proxy(),
+            timeouts: self.timeouts,
             ..Default::default()
         };
         match spinner::quiet("Unlocking", Client::open(&self.home, pass, opts)).await {

@@ -124,6 +124,9 @@ fn client_code(err: &ClientError) -> ExitCode {
         | E::BundleMismatch
         | E::OwnInvitation => ExitCode::InvalidInvitation,
         E::AlreadyAccepted { .. } => ExitCode::AlreadyContact,
+        E::RelayNotAllowed => ExitCode::RelayNotAllowed,
+        E::UnknownRelay => ExitCode::NotFound,
+        E::InvalidProxy => ExitCode::Usage,
         E::EmptyPassphrase
         | E::PassphraseConflict
         | E::TooManyAlertContacts
@@ -151,6 +154,7 @@ fn message(err: &ClientError) -> Option<String> {
         E::InvalidLabel => format!("invalid label: {LABEL_RULES}"),
         E::LabelTaken => "another contact already has that label".into(),
         E::InvalidRelay => format!("invalid relay address: {RELAY_RULES}"),
+        E::RelayUnreachable => "the relay could not be reached, or did not answer in time".into(),
         E::NoRelay => "the profile needs at least one relay".into(),
         E::InvalidMessage => format!(
             "the message is empty or longer than {} bytes",
@@ -208,6 +212,17 @@ fn client_hint(err: &ClientError) -> Option<&'static str> {
             "check that the disk is not full and that no other corridor process holds the profile"
         }
         E::NoRelay => "add one with `corridor relay add URL`",
+        E::RelayNotAllowed => {
+            "if you trust that relay, add it with `corridor relay add URL` and try again; or set a \
+             proxy (`corridor proxy set socks5h://127.0.0.1:9050`) to reach it through Tor"
+        }
+        E::UnknownRelay => "`corridor relay list` shows the relays as they are spelled",
+        E::LastRelay => "add another relay first: `corridor relay add URL`",
+        E::RelayInUse => {
+            "move those contacts with `corridor rotate CONTACT --relay OTHER`, or remove them, and \
+             revoke those invitations (`corridor invitations`), then try again"
+        }
+        E::InvalidProxy => "Tor on this machine is socks5h://127.0.0.1:9050",
         _ => return None,
     })
 }
@@ -240,7 +255,12 @@ mod tests {
                 .context("while sending")
                 .unwrap_err(),
         );
-        assert_eq!(p.error, "while sending: relay unreachable");
+        assert!(
+            p.error
+                .starts_with("while sending: the relay could not be reached"),
+            "{}",
+            p.error
+        );
         assert!(p.hint.unwrap().contains("nothing was lost"));
     }
 

@@ -34,12 +34,15 @@ pub(crate) enum ExitCode {
     ProfileBusy,
     /// This profile already has that contact: the invitation was accepted before.
     AlreadyContact,
+    /// A relay someone else named (an invitation code, a contact's mailbox) is not on this
+    /// profile's list; nothing was sent to it.
+    RelayNotAllowed,
 }
 
 impl ExitCode {
     /// Every code, in numeric order (used by the documentation test).
     #[cfg(test)]
-    pub(crate) const ALL: [ExitCode; 11] = [
+    pub(crate) const ALL: [ExitCode; 12] = [
         ExitCode::Success,
         ExitCode::GeneralError,
         ExitCode::Usage,
@@ -51,6 +54,7 @@ impl ExitCode {
         ExitCode::Cancelled,
         ExitCode::ProfileBusy,
         ExitCode::AlreadyContact,
+        ExitCode::RelayNotAllowed,
     ];
 
     /// The number the process exits with.
@@ -67,6 +71,7 @@ impl ExitCode {
             ExitCode::Cancelled => 8,
             ExitCode::ProfileBusy => 9,
             ExitCode::AlreadyContact => 10,
+            ExitCode::RelayNotAllowed => 11,
         }
     }
 
@@ -84,6 +89,7 @@ impl ExitCode {
             ExitCode::Cancelled => "cancelled",
             ExitCode::ProfileBusy => "profile_busy",
             ExitCode::AlreadyContact => "already_contact",
+            ExitCode::RelayNotAllowed => "relay_not_allowed",
         }
     }
 }

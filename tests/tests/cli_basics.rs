@@ -136,7 +136,7 @@ fn completions_and_man_page() {
 #[test]
 fn bad_invitations_and_unknown_contacts_have_their_own_codes() {
     let user = User::new("Coder", "coder real passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let stderr = assert_code(
         &user.run(&["accept", "not-an-invitation", "--name", "x"]),
         7,

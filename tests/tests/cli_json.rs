@@ -85,6 +85,41 @@ fn every_command_speaks_json_on_success_and_on_failure() {
     let me = ok(&alice, &["whoami"]);
     assert_eq!(me["relays"][0], url.as_str());
 
+    // Relays and the proxy.
+    assert_eq!(ok(&alice, &["relay"])["relays"], serde_json::json!([url]));
+    let added = ok(&alice, &["relay", "add", "http://127.0.0.1:9", "--offline"]);
+    assert_eq!(
+        (added["added"].as_bool(), added["relays"][1].as_str()),
+        (Some(true), Some("http://127.0.0.1:9"))
+    );
+    fails(
+        &alice,
+        &["relay", "add", "http://relay.example.org"],
+        code::USAGE,
+    );
+    let removed = ok(&alice, &["relay", "remove", "http://127.0.0.1:9"]);
+    assert_eq!(removed["removed"], true);
+    fails(
+        &alice,
+        &["relay", "remove", "http://127.0.0.1:9"],
+        code::NOT_FOUND,
+    );
+    fails(&alice, &["relay", "remove", &url], code::GENERAL);
+    assert_eq!(
+        ok(&alice, &["proxy", "set", "socks5h://127.0.0.1:9050"])["proxy"],
+        "socks5h://127.0.0.1:9050"
+    );
+    assert_eq!(ok(&alice, &["proxy"])["proxy"], "socks5h://127.0.0.1:9050");
+    assert_eq!(
+        ok(&alice, &["proxy", "clear"])["proxy"],
+        serde_json::Value::Null
+    );
+    fails(
+        &alice,
+        &["proxy", "set", "socks5://127.0.0.1:9050"],
+        code::USAGE,
+    );
+
     // Invitations: `invite` returns the id that `invitations` lists and `revoke` takes.
     let made = ok(&alice, &["invite", "--uses", "2"]);
     assert_eq!(made["kind"], "standing");

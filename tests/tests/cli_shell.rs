@@ -64,7 +64,7 @@ fn shell(
 #[test]
 fn one_unlock_serves_many_commands() {
     let user = User::new("ShellUser", "shell real passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let short = Duration::from_millis(300);
     // After the first command, the passphrase file is made wrong: later commands must not
     // need it, because the shell stays unlocked.
@@ -93,7 +93,7 @@ fn one_unlock_serves_many_commands() {
 #[test]
 fn it_locks_after_idle_time_and_asks_again() {
     let user = User::new("IdleUser", "idle real passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let pass = user.pass_file.clone();
     let (code, out, err) = shell(
         &user,
@@ -117,7 +117,7 @@ fn it_locks_after_idle_time_and_asks_again() {
 #[test]
 fn bad_lines_do_not_end_the_shell() {
     let user = User::new("Robust", "robust real passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let short = Duration::from_millis(200);
     let (code, out, err) = shell(
         &user,

@@ -18,7 +18,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn a_wrong_passphrase_is_a_clear_error_and_changes_nothing() {
     let user = User::new("CanaryWrongPass", "the right passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let before = snapshot(&user.home());
     let wrong = user.secret_file("wrong", "not the right passphrase");
     for args in [
@@ -43,7 +43,7 @@ fn a_wrong_passphrase_is_a_clear_error_and_changes_nothing() {
 #[test]
 fn passphrase_change_takes_effect() {
     let user = User::new("Changer", "the first passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     let new = user.secret_file("new", "the second passphrase");
     user.ok(&[
         "passphrase",
@@ -63,7 +63,7 @@ fn passphrase_change_takes_effect() {
 #[test]
 fn after_panic_the_right_passphrase_opens_nothing() {
     let user = User::new("CanaryPanicName", "the right passphrase");
-    user.init("http://127.0.0.1:9");
+    user.init_offline("http://127.0.0.1:9");
     user.ok(&["whoami"]);
     user.ok(&["panic", "--yes"]);
     let out = user.run(&["whoami"]);
@@ -173,7 +173,14 @@ fn duress_and_normal_unlocks_take_the_same_time() {
     // because a duress unlock can happen only once per profile.
     const SAMPLES: usize = 3;
     let init = |user: &User| {
-        user.ok(&["init", "--name", "Timing", "--relay", "http://127.0.0.1:9"]);
+        user.ok(&[
+            "init",
+            "--name",
+            "Timing",
+            "--relay",
+            "http://127.0.0.1:9",
+            "--offline",
+        ]);
     };
     let normal_user = User::new("Timing", "timing real passphrase");
     init(&normal_user);

@@ -23,6 +23,8 @@ pub(crate) mod invite;
 pub(crate) mod man;
 pub(crate) mod panic;
 pub(crate) mod passphrase;
+pub(crate) mod proxy;
+pub(crate) mod relay;
 pub(crate) mod remove;
 pub(crate) mod rename;
 pub(crate) mod rotate;
@@ -47,6 +49,8 @@ pub(crate) enum Command {
     Verify(verify::Args),
     Timer(timer::Args),
     Rotate(rotate::Args),
+    Relay(relay::Args),
+    Proxy(proxy::Args),
     Send(send::Args),
     Sync(sync::Args),
     Inbox(inbox::Args),
@@ -90,6 +94,8 @@ impl Command {
             Command::Verify(args) => args.run(ctx).await?,
             Command::Timer(args) => args.run(ctx).await?,
             Command::Rotate(args) => args.run(ctx).await?,
+            Command::Relay(args) => args.run(ctx).await?,
+            Command::Proxy(args) => args.run(ctx).await?,
             Command::Send(args) => args.run(ctx).await?,
             Command::Sync(args) => args.run(ctx).await?,
             Command::Inbox(args) => args.run(ctx).await?,
@@ -156,6 +162,10 @@ pub(crate) fn find_contact(client: &Client, label: &str) -> anyhow::Result<Conta
 /// When `contact` last raised a duress alert (Unix seconds), if ever: its phone may be in
 /// someone else's hands.
 pub(crate) fn alerted_at(client: &Client, contact: &ContactSummary) -> anyhow::Result<Option<u64>> {
+    if contact.duress_alert_at.is_some() {
+        return Ok(contact.duress_alert_at);
+    }
+    // An alert message stored before the flag existed.
     Ok(client
         .inbox(Some(&contact.label))?
         .iter()

@@ -179,7 +179,15 @@ impl User {
 
     /// `corridor init --offline` (the relay is not asked), with the fast test-only KDF.
     pub fn init_offline(&self, relay: &str) {
-        self.init(relay);
+        self.ok(&[
+            "init",
+            "--name",
+            &self.name,
+            "--relay",
+            relay,
+            "--offline",
+            "--insecure-fast-kdf",
+        ]);
     }
 }
 
