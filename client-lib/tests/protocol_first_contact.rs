@@ -63,11 +63,18 @@ fn first_contact_and_reply() {
     )
     .unwrap();
     assert_eq!(inner.len(), 1);
-    let sealed = seal_initial(&received.seal_key, &init.header, &inner[0], &mut OsRng).unwrap();
+    let sealed = seal_initial(
+        &received.seal_key,
+        &init.kem_prekey,
+        &init.header,
+        &inner[0],
+        &mut OsRng,
+    )
+    .unwrap();
 
     // Bob opens it with the invitation's seal secret and answers.
     let prekeys_copy = prekeys.clone();
-    let opened = open_initial(&seal, &sealed).unwrap();
+    let opened = open_initial(&seal, &prekeys.kem_secrets(), &sealed).unwrap();
     assert_eq!(opened.header.initiator(), &alice.public());
     let response = handshake::respond(&bob, &prekeys, &opened.header).unwrap();
     let mut bob_session = Session::responder(

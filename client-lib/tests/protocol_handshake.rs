@@ -3,6 +3,8 @@
 
 mod protocol_support;
 
+use corridor_client::primitives::Secret;
+use corridor_client::primitives::mlkem::KemSecret;
 use corridor_client::primitives::random::OsRng;
 use corridor_client::primitives::x25519::{X25519Public, X25519Secret};
 use corridor_client::protocol::bundle::{BundleError, PrekeyRef, PrekeySet, VerifiedBundle};
@@ -65,6 +67,7 @@ fn both_sides_derive_the_same_secret_with_a_one_time_prekey() {
         output,
         header,
         remote_ratchet,
+        ..
     } = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
     let response = handshake::respond(&b.identity, &b.prekeys, &header).unwrap();
     assert_eq!(output.shared, response.output.shared);
@@ -217,33 +220,144 @@ fn a_bundle_for_another_identity_is_refused() {
     );
 }
 
-fn sealed_pair() -> (X25519Secret, [u8; ENVELOPE_SIZE], Vec<u8>, Initiation) {
+/// An initial envelope sealed to a responder's seal key and ML-KEM prekey.
+struct Sealed {
+    seal: X25519Secret,
+    prekeys: PrekeySet,
+    env: [u8; ENVELOPE_SIZE],
+    inner: Vec<u8>,
+    init: Initiation,
+}
+
+impl Sealed {
+    fn kems(&self) -> Vec<&KemSecret> {
+        self.prekeys.kem_secrets()
+    }
+}
+
+fn sealed_pair() -> Sealed {
     let b = responder(1);
     let alice = Identity::generate(&mut OsRng).unwrap();
     let verified = verify(&b, &handed_one_time(&b.bundle)).unwrap();
     let init = handshake::initiate(&alice, &verified, &mut OsRng).unwrap();
     let seal = X25519Secret::generate(&mut OsRng).unwrap();
     let inner: Vec<u8> = (0..INITIAL_INNER_LEN).map(|i| i as u8).collect();
-    let env = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
-    (seal, env, inner, init)
+    let env = seal_initial(
+        &seal.public(),
+        &init.kem_prekey,
+        &init.header,
+        &inner,
+        &mut OsRng,
+    )
+    .unwrap();
+    Sealed {
+        seal,
+        prekeys: b.prekeys,
+        env,
+        inner,
+        init,
+    }
 }
 
 #[test]
 fn initial_envelope_round_trips_and_is_exactly_one_block() {
-    let (seal, env, inner, init) = sealed_pair();
+    let p = sealed_pair();
+    let (seal, env, inner, init) = (&p.seal, p.env, &p.inner, &p.init);
     assert_eq!(env.len(), ENVELOPE_SIZE);
-    let opened = open_initial(&seal, &env).unwrap();
+    assert_eq!(INITIAL_INNER_LEN, 1696);
+    let opened = open_initial(seal, &p.kems(), &env).unwrap();
     assert_eq!(opened.header, init.header);
     assert_eq!(opened.inner.as_slice(), inner.as_slice());
     // Wrong inner length is refused on sealing.
     assert_eq!(
-        seal_initial(&seal.public(), &init.header, &inner[1..], &mut OsRng).err(),
+        seal_initial(
+            &seal.public(),
+            &init.kem_prekey,
+            &init.header,
+            &inner[1..],
+            &mut OsRng
+        )
+        .err(),
         Some(HandshakeError::Length)
     );
-    // Another seal key cannot open it.
+    // Another seal key cannot open it, even with the right ML-KEM secret.
     let other = X25519Secret::generate(&mut OsRng).unwrap();
     assert_eq!(
-        open_initial(&other, &env).err(),
+        open_initial(&other, &p.kems(), &env).err(),
+        Some(HandshakeError::Decrypt)
+    );
+}
+
+#[test]
+fn the_hybrid_seal_needs_both_the_x25519_and_the_ml_kem_secret() {
+    let p = sealed_pair();
+    // The right seal secret with another ML-KEM secret (or none) does not open it: a
+    // quantum adversary who recovers the X25519 secret still lacks the ML-KEM part.
+    let stranger = KemSecret::generate(&mut OsRng).unwrap();
+    assert_eq!(
+        open_initial(&p.seal, &[&stranger], &p.env).err(),
+        Some(HandshakeError::Decrypt)
+    );
+    assert_eq!(
+        open_initial(&p.seal, &[], &p.env).err(),
+        Some(HandshakeError::Decrypt)
+    );
+    // A seal whose ML-KEM part went to another key does not open with the right one.
+    let wrong_kem = seal_initial(
+        &p.seal.public(),
+        &stranger.public(),
+        &p.init.header,
+        &p.inner,
+        &mut OsRng,
+    )
+    .unwrap();
+    assert_eq!(
+        open_initial(&p.seal, &p.kems(), &wrong_kem).err(),
+        Some(HandshakeError::Decrypt)
+    );
+    // ... but does with that key, so the failure above is the ML-KEM part's alone.
+    assert_eq!(
+        open_initial(&p.seal, &[&stranger], &wrong_kem)
+            .unwrap()
+            .header,
+        p.init.header
+    );
+    // A seal whose X25519 part went to another key does not open either.
+    let other = X25519Secret::generate(&mut OsRng).unwrap();
+    let wrong_x = seal_initial(
+        &other.public(),
+        &p.init.kem_prekey,
+        &p.init.header,
+        &p.inner,
+        &mut OsRng,
+    )
+    .unwrap();
+    assert_eq!(
+        open_initial(&p.seal, &p.kems(), &wrong_x).err(),
+        Some(HandshakeError::Decrypt)
+    );
+    // Swapping in another envelope's ML-KEM ciphertext breaks it.
+    let mut spliced = p.env;
+    spliced[33..33 + 1088].copy_from_slice(&wrong_kem[33..33 + 1088]);
+    assert_eq!(
+        open_initial(&p.seal, &p.kems(), &spliced).err(),
+        Some(HandshakeError::Decrypt)
+    );
+}
+
+#[test]
+fn an_envelope_sealed_before_a_rotation_opens_during_the_overlap_only() {
+    let mut p = sealed_pair();
+    p.prekeys.rotate(&mut OsRng).unwrap();
+    // The previous ML-KEM prekey is tried second.
+    assert_eq!(p.kems().len(), 2);
+    assert_eq!(
+        open_initial(&p.seal, &p.kems(), &p.env).unwrap().header,
+        p.init.header
+    );
+    assert!(p.prekeys.forget_previous());
+    assert_eq!(
+        open_initial(&p.seal, &p.kems(), &p.env).err(),
         Some(HandshakeError::Decrypt)
     );
 }
@@ -252,8 +366,16 @@ fn initial_envelope_round_trips_and_is_exactly_one_block() {
 fn initial_envelope_shows_no_stable_value() {
     // Two envelopes with the same header share no 8-byte window, and neither contains
     // the initiator's keys, the handshake ephemeral or the seal key.
-    let (seal, env, inner, init) = sealed_pair();
-    let env2 = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
+    let p = sealed_pair();
+    let (seal, env, inner, init) = (&p.seal, p.env, &p.inner, &p.init);
+    let env2 = seal_initial(
+        &seal.public(),
+        &init.kem_prekey,
+        &init.header,
+        inner,
+        &mut OsRng,
+    )
+    .unwrap();
     let windows = |e: &[u8]| -> std::collections::HashSet<Vec<u8>> {
         e.windows(8).map(<[u8]>::to_vec).collect()
     };
@@ -273,6 +395,7 @@ fn initial_envelope_shows_no_stable_value() {
         &initiator[32..],
         &ephemeral[..],
         &seal.public().to_bytes()[..],
+        &init.kem_prekey.to_bytes()[..],
     ] {
         assert!(!env.windows(needle.len()).any(|w| w == needle));
     }
@@ -283,15 +406,26 @@ fn initial_envelopes_start_with_the_shared_version_byte_and_e_top_bit_varies() {
     // The relay must not tell an intake mailbox from a conversation mailbox by the first
     // byte, nor by the top bit of E's last byte (always clear in a canonical X25519 key).
     // (`ratchet_handshake.rs` checks the first byte against real ratchet envelopes.)
-    let (seal, env, inner, init) = sealed_pair();
+    let p = sealed_pair();
+    let (seal, env, inner, init) = (&p.seal, p.env, &p.inner, &p.init);
     assert_eq!(env[0], ENVELOPE_VERSION);
     let mut top_bits = [0usize; 2];
     for _ in 0..64 {
-        let e = seal_initial(&seal.public(), &init.header, &inner, &mut OsRng).unwrap();
+        let e = seal_initial(
+            &seal.public(),
+            &init.kem_prekey,
+            &init.header,
+            inner,
+            &mut OsRng,
+        )
+        .unwrap();
         assert_eq!(e[0], ENVELOPE_VERSION);
         top_bits[usize::from(e[32] >> 7)] += 1;
         // Whatever the bit, the receiver opens it.
-        assert_eq!(open_initial(&seal, &e).unwrap().header, init.header);
+        assert_eq!(
+            open_initial(seal, &p.kems(), &e).unwrap().header,
+            init.header
+        );
     }
     // 64 fair coins all landing the same way: probability 2^-63.
     assert!(
@@ -302,26 +436,34 @@ fn initial_envelopes_start_with_the_shared_version_byte_and_e_top_bit_varies() {
 
 #[test]
 fn every_bit_flip_of_an_initial_envelope_is_refused() {
-    let (seal, env, _, _) = sealed_pair();
+    let p = sealed_pair();
+    let (seal, env) = (&p.seal, p.env);
     for i in 0..ENVELOPE_SIZE * 8 {
         let mut bad = env;
         bad[i / 8] ^= 1 << (i % 8);
-        assert!(open_initial(&seal, &bad).is_err(), "bit {i} accepted");
+        assert!(
+            open_initial(seal, &p.kems(), &bad).is_err(),
+            "bit {i} accepted"
+        );
     }
 }
 
 #[test]
 fn wrong_sizes_and_low_order_keys_are_typed_errors() {
-    let (seal, env, inner, init) = sealed_pair();
+    let p = sealed_pair();
+    let (seal, env, inner, init) = (&p.seal, p.env, &p.inner, &p.init);
     assert_eq!(
-        open_initial(&seal, &env[..ENVELOPE_SIZE - 1]).err(),
+        open_initial(seal, &p.kems(), &env[..ENVELOPE_SIZE - 1]).err(),
         Some(HandshakeError::Length)
     );
-    assert_eq!(open_initial(&seal, &[]).err(), Some(HandshakeError::Length));
+    assert_eq!(
+        open_initial(seal, &p.kems(), &[]).err(),
+        Some(HandshakeError::Length)
+    );
     let mut zero_key = env;
     zero_key[1..33].fill(0);
     assert_eq!(
-        open_initial(&seal, &zero_key).err(),
+        open_initial(seal, &p.kems(), &zero_key).err(),
         Some(HandshakeError::Decrypt)
     );
     // Every first byte other than the shared version byte is refused before any
@@ -330,15 +472,16 @@ fn wrong_sizes_and_low_order_keys_are_typed_errors() {
         let mut bad = env;
         bad[0] = version;
         assert_eq!(
-            open_initial(&seal, &bad).err(),
+            open_initial(seal, &p.kems(), &bad).err(),
             Some(HandshakeError::EnvelopeVersion)
         );
     }
     assert!(matches!(
         seal_initial(
             &X25519Public::from_bytes([0; 32]),
+            &init.kem_prekey,
             &init.header,
-            &inner,
+            inner,
             &mut OsRng
         ),
         Err(HandshakeError::Crypto(_))
@@ -372,13 +515,15 @@ proptest! {
     #[test]
     fn open_initial_never_panics(bytes in proptest::collection::vec(any::<u8>(), ENVELOPE_SIZE)) {
         let seal = X25519Secret::from_bytes([7; 32]);
-        prop_assert!(open_initial(&seal, &bytes).is_err());
+        let kem = KemSecret::from_seed(Secret::from_bytes([7; 64]));
+        prop_assert!(open_initial(&seal, &[&kem], &bytes).is_err());
     }
 
     #[test]
     fn open_initial_never_panics_on_any_length(bytes in proptest::collection::vec(any::<u8>(), 0..5000)) {
         let seal = X25519Secret::from_bytes([7; 32]);
-        prop_assert!(open_initial(&seal, &bytes).is_err());
+        let kem = KemSecret::from_seed(Secret::from_bytes([7; 64]));
+        prop_assert!(open_initial(&seal, &[&kem], &bytes).is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
         initial.push(
             handshake::seal_initial(
                 &seal_public(&seal_secret),
+                &init.kem_prekey,
                 &init.header,
                 &inner[0],
                 &mut rng,
@@ -62,7 +63,8 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
 
     // Bob: open, respond, start the ratchet with the signed prekey, decrypt, in reverse
     // order of arrival.
-    let opened = handshake::open_initial(&seal_secret, &initial[1]).unwrap();
+    let opened =
+        handshake::open_initial(&seal_secret, &prekeys.kem_secrets(), &initial[1]).unwrap();
     let response = handshake::respond(&bob_identity, &prekeys, &opened.header).unwrap();
     let mut bob = Session::responder(
         &response.output.shared,
@@ -76,7 +78,7 @@ fn first_message_in_an_initial_envelope_then_a_conversation() {
         .unwrap()
         .unwrap();
     assert_eq!(got.as_slice(), b"second, before any reply");
-    let first = handshake::open_initial(&seal_secret, &initial[0]).unwrap();
+    let first = handshake::open_initial(&seal_secret, &prekeys.kem_secrets(), &initial[0]).unwrap();
     assert_eq!(first.header, opened.header);
     let got = reassembler
         .open_message(&mut bob, &first.inner)

@@ -11,6 +11,7 @@ mod ratchet_support;
 mod vectors_support;
 
 use corridor_client::primitives::Secret;
+use corridor_client::primitives::mlkem::KemSecret;
 use corridor_client::primitives::x25519::X25519Secret;
 use corridor_client::protocol::bundle::{
     KEM_PREKEY_LABEL, PREKEYS_PICKLE_LABEL, PrekeySet, VerifiedBundle,
@@ -234,13 +235,15 @@ fn generate_initial(rng: &mut TestRng, r: &Responder) -> Value {
     .unwrap();
     let init = handshake::initiate(&alice, &verified, rng).unwrap();
     let inner: Vec<u8> = (0..INITIAL_INNER_LEN).map(|i| (i % 251) as u8).collect();
-    let valid = seal_initial(&seal.public(), &init.header, &inner, rng).unwrap();
+    let valid = seal_initial(&seal.public(), &init.kem_prekey, &init.header, &inner, rng).unwrap();
+    let kem_seed = r.prekeys.kem_secrets()[0].seed().expose().to_vec();
     rng.take_drawn();
     let mut low_order = valid.to_vec();
     low_order[1..33].fill(0);
     json!({
-        "description": "handshake::open_initial with seal_secret. valid.envelope opens (its inner message is inner[i] = i mod 251); each case is refused.",
+        "description": "handshake::open_initial with seal_secret and the ML-KEM-768 prekey secret from kem_seed (FIPS 203 d || z). valid.envelope opens (its inner message is inner[i] = i mod 251); each case is refused.",
         "seal_secret": hex(&seal_secret),
+        "kem_seed": hex(&kem_seed),
         "valid": {"envelope": hex(&valid), "header": hex(&init.header.encode())},
         "cases": [
             case("one_byte_short", &valid[..valid.len() - 1], "Length"),
@@ -248,6 +251,7 @@ fn generate_initial(rng: &mut TestRng, r: &Responder) -> Value {
             case("sealing_key_bit_flipped", &flip(&valid, 5), "Decrypt"),
             case("sealing_key_top_bit_flipped", &{ let mut e = valid.to_vec(); e[32] ^= 0x80; e }, "Decrypt"),
             case("low_order_sealing_key", &low_order, "Decrypt"),
+            case("seal_kem_ciphertext_bit_flipped", &flip(&valid, 500), "Decrypt"),
             case("ciphertext_bit_flipped", &flip(&valid, 2000), "Decrypt"),
             case("tag_bit_flipped", &flip(&valid, valid.len() - 1), "Decrypt"),
         ],
@@ -256,10 +260,11 @@ fn generate_initial(rng: &mut TestRng, r: &Responder) -> Value {
 
 fn replay_initial(v: &Value) {
     let seal = X25519Secret::from_bytes(array(&v["seal_secret"]));
-    let opened = open_initial(&seal, &bytes(&v["valid"]["envelope"])).unwrap();
+    let kem = KemSecret::from_seed(Secret::from_bytes(array(&v["kem_seed"])));
+    let opened = open_initial(&seal, &[&kem], &bytes(&v["valid"]["envelope"])).unwrap();
     assert_eq!(opened.header.encode(), bytes(&v["valid"]["header"]));
     for c in v["cases"].as_array().unwrap() {
-        let err = open_initial(&seal, &bytes(&c["input"])).unwrap_err();
+        let err = open_initial(&seal, &[&kem], &bytes(&c["input"])).unwrap_err();
         assert_eq!(
             format!("{err:?}"),
             c["error"].as_str().unwrap(),

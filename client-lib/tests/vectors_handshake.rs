@@ -24,7 +24,8 @@ use corridor_client::protocol::bundle::{
 };
 use corridor_client::protocol::envelope::{self, Reassembler};
 use corridor_client::protocol::handshake::{
-    self, INITIAL_INNER_LEN, InitialHeader, X3DH_INFO, open_initial, seal_initial,
+    self, INITIAL_INNER_LEN, INITIAL_SEAL_INFO, InitialHeader, X3DH_INFO, open_initial,
+    seal_initial,
 };
 use corridor_client::protocol::identity::{Fingerprint, Identity, PublicIdentity, safety_number};
 use corridor_client::protocol::invitation::{CHECKSUM_LABEL, Invitation, InvitationKind};
@@ -192,6 +193,59 @@ fn inner_message() -> Vec<u8> {
     (0..INITIAL_INNER_LEN).map(|i| (i % 251) as u8).collect()
 }
 
+/// The hybrid seal's intermediate values (DH(e, S), the seal's ML-KEM shared secret and
+/// the AEAD key), recomputed from the responder's side of one envelope.
+fn seal_intermediates(
+    seal: &X25519Secret,
+    kem: &KemSecret,
+    seal_rng: &[u8],
+    envelope: &[u8],
+) -> ([u8; 32], [u8; 32], [u8; 32]) {
+    let e = X25519Secret::from_bytes(seal_rng[..32].try_into().unwrap()).public();
+    let dh = seal.diffie_hellman(&e).unwrap();
+    let ct = &envelope[33..33 + 1088];
+    let ss = kem
+        .decapsulate(&corridor_client::primitives::mlkem::KemCiphertext::from_bytes(ct).unwrap())
+        .unwrap();
+    let salt = [e.as_bytes().as_slice(), seal.public().as_bytes(), ct].concat();
+    let ikm = [ss.expose().as_slice(), dh.expose()].concat();
+    let mut key = [0u8; 32];
+    kdf::hkdf_sha256(&salt, &ikm, INITIAL_SEAL_INFO, &mut key).unwrap();
+    (*dh.expose(), *ss.expose(), key)
+}
+
+/// The seal's KDF and AEAD from the file's values alone: the key from `seal_dh`,
+/// `seal_kem_shared`, E (from `seal_rng`), S and CT_seal, and it opens the envelope.
+fn replay_seal_key(v: &Value, case: &Value, envelope: &[u8]) {
+    let e = X25519Secret::from_bytes(bytes(&case["seal_rng"])[..32].try_into().unwrap()).public();
+    let ct = &envelope[33..33 + 1088];
+    let salt = [e.as_bytes().as_slice(), &bytes(&v["seal_public"]), ct].concat();
+    let ikm = [bytes(&case["seal_kem_shared"]), bytes(&case["seal_dh"])].concat();
+    let mut key = [0u8; 32];
+    kdf::hkdf_sha256(
+        &salt,
+        &ikm,
+        v["initial_seal_info"].as_str().unwrap().as_bytes(),
+        &mut key,
+    )
+    .unwrap();
+    assert_eq!(key.to_vec(), bytes(&case["seal_aead_key"]));
+    let mut transmitted = envelope[..33 + 1088].to_vec();
+    let aad = {
+        let mut a = v["initial_seal_info"].as_str().unwrap().as_bytes().to_vec();
+        a.append(&mut transmitted);
+        a
+    };
+    let plain = aead::open(
+        &Secret::from_bytes(key),
+        &[0u8; aead::NONCE_LEN],
+        &aad,
+        &envelope[33 + 1088..],
+    )
+    .unwrap();
+    assert_eq!(plain.len(), 1263 + INITIAL_INNER_LEN);
+}
+
 fn handed_json(handed: &HandedPrekey) -> Value {
     match handed {
         HandedPrekey::OneTime(p) => json!({"one_time": {"id": p.id, "key": hex(p.key.as_bytes())}}),
@@ -275,8 +329,16 @@ fn generate_handshake() -> Value {
         let response = handshake::respond(&bob, &prekeys, &decoded).unwrap();
         assert_eq!(response.output.shared, init.output.shared);
         let inner = inner_message();
-        let envelope = seal_initial(&seal.public(), &init.header, &inner, &mut rng).unwrap();
+        let envelope = seal_initial(
+            &seal.public(),
+            &init.kem_prekey,
+            &init.header,
+            &inner,
+            &mut rng,
+        )
+        .unwrap();
         let seal_rng = rng.take_drawn();
+        let seal_parts = seal_intermediates(&seal, &kem, &seal_rng, &envelope);
         cases.push(json!({
             "name": name,
             "handed_prekey": handed_json(&handed),
@@ -291,6 +353,9 @@ fn generate_handshake() -> Value {
             "remote_ratchet": hex(init.remote_ratchet.as_bytes()),
             "header": hex(&header),
             "seal_rng": hex(&seal_rng),
+            "seal_dh": hex(&seal_parts.0),
+            "seal_kem_shared": hex(&seal_parts.1),
+            "seal_aead_key": hex(&seal_parts.2),
             "envelope": hex(&envelope),
         }));
     }
@@ -313,8 +378,9 @@ fn generate_handshake() -> Value {
             "one_time": published.one_time.iter().map(|p| json!({"id": p.id, "key": hex(p.key.as_bytes())})).collect::<Vec<_>>(),
             "last_resort": hex(published.last_resort.as_bytes()),
         },
-        "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner to the seal key drawing seal_rng (32-byte ephemeral secret, then one byte whose top bit becomes the top bit of E's last byte). The envelope is 0x01 || E' || AEAD; the AEAD associated data is INITIAL_SEAL_INFO || 0x01 || E'. inner[i] = i mod 251.",
+        "description": "Hybrid X3DH and the sealed initial envelope (docs/protocol.md, \"Prekey bundles\", \"Handshake\", \"Initial envelope\"). Replay: bob and alice from their rng (Identity::generate), bob's prekeys from prekeys_rng (PrekeySet::generate with one_time_count), the seal key pair from seal_secret. Per case: verify the bundle with the handed prekey, initiate drawing initiate_rng (ephemeral secret, then ML-KEM encapsulation randomness m), then seal header || inner with the hybrid seal to the seal key and the bundle's ML-KEM prekey drawing seal_rng (32-byte ephemeral secret e, then one byte whose top bit becomes the top bit of E's last byte, then the 32-byte ML-KEM message m). The envelope is 0x01 || E' || CT_seal (1088) || AEAD; seal_aead_key = HKDF-SHA256(salt = E || seal_public || CT_seal, IKM = seal_kem_shared || seal_dh, info = initial_seal_info); the AEAD nonce is zero and its associated data is initial_seal_info || 0x01 || E' || CT_seal. inner[i] = i mod 251.",
         "x3dh_info": String::from_utf8(X3DH_INFO.to_vec()).unwrap(),
+        "initial_seal_info": String::from_utf8(INITIAL_SEAL_INFO.to_vec()).unwrap(),
         "bob_rng": hex(&bob_rng),
         "bob_identity": hex(&bob.public().encode()),
         "bob_fingerprint": hex(bob.fingerprint().as_bytes()),
@@ -375,10 +441,17 @@ fn generate_first_message(
             .unwrap();
     assert_eq!(inner.len(), 1);
     let inner_rng = rng.take_drawn();
-    let sealed = seal_initial(&seal.public(), &init.header, &inner[0], rng).unwrap();
+    let sealed = seal_initial(
+        &seal.public(),
+        &init.kem_prekey,
+        &init.header,
+        &inner[0],
+        rng,
+    )
+    .unwrap();
     let seal_rng = rng.take_drawn();
 
-    let opened = open_initial(seal, &sealed).unwrap();
+    let opened = open_initial(seal, &prekeys.kem_secrets(), &sealed).unwrap();
     let response = handshake::respond(bob, prekeys, &opened.header).unwrap();
     let mut bob_session = Session::responder(
         &response.output.shared,
@@ -467,12 +540,19 @@ fn replay_first_message(
     assert!(rng.used_exactly());
     assert_eq!(inner, vec![bytes(&f["inner"])]);
     let mut rng = replay(&f["seal_rng"]);
-    let sealed = seal_initial(&seal.public(), &init.header, &inner[0], &mut rng).unwrap();
+    let sealed = seal_initial(
+        &seal.public(),
+        &init.kem_prekey,
+        &init.header,
+        &inner[0],
+        &mut rng,
+    )
+    .unwrap();
     assert!(rng.used_exactly());
     assert_eq!(sealed.to_vec(), bytes(&f["envelope"]));
 
     // The responder, from the file's envelope alone.
-    let opened = open_initial(seal, &bytes(&f["envelope"])).unwrap();
+    let opened = open_initial(seal, &prekeys.kem_secrets(), &bytes(&f["envelope"])).unwrap();
     let response = handshake::respond(bob, prekeys, &opened.header).unwrap();
     assert_eq!(response.output.shared.expose().to_vec(), bytes(&f["sk"]));
     let mut bob_session = Session::responder(
@@ -575,10 +655,19 @@ fn replay_handshake(v: &Value) {
         // Sealing with the recorded randomness reproduces the envelope; opening it
         // gives back the header and inner message, and the responder derives the same SK.
         let mut rng = replay(&case["seal_rng"]);
-        let envelope = seal_initial(&seal.public(), &init.header, &inner, &mut rng).unwrap();
+        let envelope = seal_initial(
+            &seal.public(),
+            &init.kem_prekey,
+            &init.header,
+            &inner,
+            &mut rng,
+        )
+        .unwrap();
         assert!(rng.used_exactly());
         assert_eq!(envelope.to_vec(), bytes(&case["envelope"]));
-        let opened = open_initial(&seal, &bytes(&case["envelope"])).unwrap();
+        replay_seal_key(v, case, &bytes(&case["envelope"]));
+        let opened =
+            open_initial(&seal, &prekeys.kem_secrets(), &bytes(&case["envelope"])).unwrap();
         assert_eq!(opened.header.encode(), bytes(&case["header"]));
         assert_eq!(opened.inner.as_slice(), inner.as_slice());
         let response = handshake::respond(&bob, &prekeys, &opened.header).unwrap();

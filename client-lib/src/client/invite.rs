@@ -228,6 +228,7 @@ impl Client {
             pending_initial: Some(PendingInitial {
                 header: initiated.header.into(),
                 seal_key: fields.seal_key,
+                kem_prekey: initiated.kem_prekey.into(),
                 intake: MailboxAddress {
                     relay: fields.relay.clone(),
                     deposit_id: fields.intake.deposit_id,

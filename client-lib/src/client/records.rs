@@ -142,6 +142,9 @@ pub(crate) struct PendingInitial {
     pub(crate) header: Blob,
     /// The invitation's seal public key.
     pub(crate) seal_key: [u8; 32],
+    /// The bundle's verified ML-KEM-768 prekey (1184 bytes): each initial envelope's
+    /// hybrid seal encapsulates to it afresh.
+    pub(crate) kem_prekey: Blob,
     pub(crate) intake: MailboxAddress,
 }
 

@@ -408,7 +408,12 @@ impl Client {
         let Some(mut invitation) = self.db.get::<InvitationRecord>(Tree::Invitations, &key)? else {
             return Ok(Outcome::Rejected);
         };
-        let Ok(initial) = proto::open_initial(&invitation.seal_secret, envelope) else {
+        let Ok(initial) = proto::open_initial(
+            &self.pickle_key()?,
+            &invitation.seal_secret,
+            &invitation.prekeys,
+            envelope,
+        ) else {
             return Ok(Outcome::Rejected);
         };
         let known = invitation

@@ -384,6 +384,17 @@ impl PrekeySet {
             .and_then(|p| (id == p.signed_id).then_some(&p.signed))
     }
 
+    /// The ML-KEM-768 prekey secrets an initial envelope's seal may be made to: the
+    /// current one, then the previous one while a rotation's overlap lasts. Pass them
+    /// to `handshake::open_initial`.
+    pub fn kem_secrets(&self) -> Vec<&KemSecret> {
+        let mut out = vec![&self.kem];
+        if let Some(previous) = &self.previous {
+            out.push(&previous.kem);
+        }
+        out
+    }
+
     pub(crate) fn kem_secret(&self, id: u32) -> Option<&KemSecret> {
         if id == self.kem_id {
             return Some(&self.kem);

@@ -22,7 +22,7 @@ use super::codec::{Reader, Writer};
 use super::envelope::ENVELOPE_VERSION;
 use super::identity::{Identity, PUBLIC_IDENTITY_LEN, PublicIdentity};
 use crate::primitives::aead::{self, AeadKey};
-use crate::primitives::mlkem::{self, KemCiphertext};
+use crate::primitives::mlkem::{self, KemCiphertext, KemPublic, KemSecret};
 use crate::primitives::x25519::{X25519Public, X25519Secret};
 use crate::primitives::{CryptoError, Secret, kdf, random};
 use corridor_wire::ENVELOPE_SIZE;
@@ -32,8 +32,9 @@ use zeroize::Zeroizing;
 
 /// HKDF info for the handshake's shared secret.
 pub const X3DH_INFO: &[u8] = b"Corridor_v1_X3DH_X25519_SHA-256_ML-KEM-768";
-/// HKDF info for the initial envelope's sealing key (also its AEAD associated data).
-pub const INITIAL_SEAL_INFO: &[u8] = b"Corridor_v1_initial_envelope";
+/// HKDF info for the initial envelope's hybrid (X25519 + ML-KEM-768) sealing key, also
+/// the start of its AEAD associated data.
+pub const INITIAL_SEAL_INFO: &[u8] = b"Corridor_v1_initial_envelope_X25519_ML-KEM-768";
 /// Version byte that starts an [`InitialHeader`].
 pub const INITIAL_HEADER_VERSION: u8 = 1;
 /// Length of an encoded [`InitialHeader`].
@@ -43,8 +44,9 @@ pub const INITIAL_HEADER_LEN: usize =
 /// envelope.
 pub const SEAL_EPHEMERAL_LEN: usize = 32;
 /// Length of the clear prefix of an initial envelope: the version byte
-/// ([`ENVELOPE_VERSION`], the same as every ratchet envelope's) and the sealing key E'.
-pub const INITIAL_PREFIX_LEN: usize = 1 + SEAL_EPHEMERAL_LEN;
+/// ([`ENVELOPE_VERSION`], the same as every ratchet envelope's), the sealing key E' and
+/// the seal's ML-KEM-768 ciphertext.
+pub const INITIAL_PREFIX_LEN: usize = 1 + SEAL_EPHEMERAL_LEN + mlkem::CIPHERTEXT_LEN;
 /// Exact length of the `inner` message an initial envelope carries (a ratchet message
 /// built with `envelope::seal_with_capacity`).
 pub const INITIAL_INNER_LEN: usize =
@@ -117,6 +119,9 @@ pub struct Initiation {
     pub header: InitialHeader,
     /// The responder's signed prekey: the initiator's first remote ratchet key.
     pub remote_ratchet: X25519Public,
+    /// The bundle's verified ML-KEM-768 prekey: every initial envelope's seal
+    /// encapsulates afresh to it ([`seal_initial`]).
+    pub kem_prekey: KemPublic,
 }
 
 /// The responder's result.
@@ -276,6 +281,7 @@ pub fn initiate<R: TryCryptoRng + ?Sized>(
             kem_ciphertext,
         },
         remote_ratchet: *spk,
+        kem_prekey: kem.clone(),
     })
 }
 
@@ -325,39 +331,62 @@ fn initial_aad(prefix: &[u8; INITIAL_PREFIX_LEN]) -> Vec<u8> {
     [INITIAL_SEAL_INFO, prefix.as_slice()].concat()
 }
 
+/// The X-Wing-style combiner: both shared secrets, the X25519 "ciphertext" E, the seal
+/// key S and the ML-KEM ciphertext into one HKDF-SHA256.
 fn seal_key(
     ephemeral: &X25519Public,
     seal_public: &X25519Public,
+    kem_ciphertext: &[u8],
     dh: &Secret<32>,
+    kem_shared: &Secret<{ mlkem::SHARED_LEN }>,
 ) -> Result<AeadKey, CryptoError> {
-    let salt = [ephemeral.as_bytes().as_slice(), seal_public.as_bytes()].concat();
+    let salt = [
+        ephemeral.as_bytes().as_slice(),
+        seal_public.as_bytes(),
+        kem_ciphertext,
+    ]
+    .concat();
+    let mut ikm = Zeroizing::new([0u8; mlkem::SHARED_LEN + 32]);
+    ikm[..mlkem::SHARED_LEN].copy_from_slice(kem_shared.expose());
+    ikm[mlkem::SHARED_LEN..].copy_from_slice(dh.expose());
     let mut key = Zeroizing::new([0u8; 32]);
-    kdf::hkdf_sha256(&salt, dh.expose(), INITIAL_SEAL_INFO, key.as_mut_slice())?;
+    kdf::hkdf_sha256(&salt, ikm.as_slice(), INITIAL_SEAL_INFO, key.as_mut_slice())?;
     Ok(Secret::from_bytes(*key))
 }
 
-/// Seals `header || inner` to the invitation's seal key as one [`ENVELOPE_SIZE`]-byte
-/// envelope: `0x01 || E' || ChaCha20-Poly1305(header || inner) || tag`, with a fresh
-/// X25519 key E, the AEAD key
-/// `HKDF-SHA256(salt = E || S, IKM = DH(e, S), info = INITIAL_SEAL_INFO)` and a zero
-/// nonce (the key is used once).
+/// Seals `header || inner` as one [`ENVELOPE_SIZE`]-byte envelope with a hybrid seal:
+/// X25519 to the invitation's seal key S and ML-KEM-768 to the bundle's verified PQ
+/// prekey (`kem_prekey`, [`Initiation::kem_prekey`]), combined as X-Wing does:
 ///
+/// ```text
+/// envelope = 0x01 || E' || CT_seal || ChaCha20-Poly1305(k, 0^12, aad, header || inner)
+/// (CT_seal, SS) = ML-KEM-768.Encaps(PQPK)          fresh per envelope
+/// k = HKDF-SHA256(salt = E || S || CT_seal, IKM = SS || DH(e, S), info = INITIAL_SEAL_INFO)
+/// aad = INITIAL_SEAL_INFO || 0x01 || E' || CT_seal
+/// ```
+///
+/// The nonce is zero because the key is used once (E and the encapsulation are fresh).
 /// The first byte is [`ENVELOPE_VERSION`], as in every ratchet envelope, and E' is E
 /// with its top bit (always clear in a canonical key) replaced by a random bit, so
 /// neither the first byte nor the 33rd tells the relay an initial envelope from a
-/// ratchet one. The salt uses the canonical E; the AEAD's associated data is
-/// `INITIAL_SEAL_INFO || 0x01 || E'`, so the transmitted bit is authenticated and
-/// the envelope cannot be altered into a second valid one. The relay sees a fresh
-/// public key and ciphertext: no identity, prekey id or other stable value. An X25519
-/// u-coordinate is still a point on the curve, which a random string is only half the
-/// time, so a statistical test over many envelopes can still separate them (see
+/// ratchet one. The salt uses the canonical E; the associated data holds the
+/// transmitted prefix, so the envelope cannot be altered into a second valid one.
+/// Opening needs both the seal secret and the PQ prekey's secret: breaking X25519 alone
+/// (a quantum adversary) does not open the seal. The relay sees a fresh public key, a
+/// fresh ML-KEM ciphertext and an AEAD ciphertext: no identity, prekey id or other
+/// stable value. Neither an X25519 u-coordinate nor an ML-KEM ciphertext is uniformly
+/// random, so a statistical test over many envelopes can still separate them (see
 /// `docs/protocol.md`).
+///
+/// Randomness is drawn in this order: e (32 bytes), the coin (1 byte), the ML-KEM
+/// message m (32 bytes).
 ///
 /// # Errors
 /// [`HandshakeError::Length`] unless `inner` is exactly [`INITIAL_INNER_LEN`] bytes;
 /// [`HandshakeError::Crypto`] for a low-order seal key or a generator failure.
 pub fn seal_initial<R: TryCryptoRng + ?Sized>(
     seal_public: &X25519Public,
+    kem_prekey: &KemPublic,
     header: &InitialHeader,
     inner: &[u8],
     rng: &mut R,
@@ -368,12 +397,20 @@ pub fn seal_initial<R: TryCryptoRng + ?Sized>(
     let ephemeral = X25519Secret::generate(rng)?;
     let e_pub = ephemeral.public();
     let [coin]: [u8; 1] = random::array(rng)?;
+    let (kem_ciphertext, kem_shared) = kem_prekey.encapsulate(rng)?;
     let dh = ephemeral.diffie_hellman(seal_public)?;
-    let key = seal_key(&e_pub, seal_public, &dh)?;
+    let key = seal_key(
+        &e_pub,
+        seal_public,
+        kem_ciphertext.as_bytes(),
+        &dh,
+        &kem_shared,
+    )?;
     let mut prefix = [0u8; INITIAL_PREFIX_LEN];
     prefix[0] = ENVELOPE_VERSION;
-    prefix[1..].copy_from_slice(e_pub.as_bytes());
-    prefix[INITIAL_PREFIX_LEN - 1] |= coin & U_TOP_BIT;
+    prefix[1..=SEAL_EPHEMERAL_LEN].copy_from_slice(e_pub.as_bytes());
+    prefix[SEAL_EPHEMERAL_LEN] |= coin & U_TOP_BIT;
+    prefix[1 + SEAL_EPHEMERAL_LEN..].copy_from_slice(kem_ciphertext.as_bytes());
     let mut plain = Zeroizing::new(header.encode());
     plain.extend_from_slice(inner);
     let sealed = aead::seal(&key, &[0u8; aead::NONCE_LEN], &initial_aad(&prefix), &plain)?;
@@ -396,15 +433,21 @@ pub struct OpenedInitial {
     pub inner: Zeroizing<Vec<u8>>,
 }
 
-/// Opens an initial envelope with the invitation's seal secret.
+/// Opens an initial envelope with the invitation's seal secret and its ML-KEM-768
+/// prekey secrets (`kem_secrets`: the current and, during a rotation's overlap, the
+/// previous one, [`PrekeySet::kem_secrets`]). Each is tried in turn (no PQ prekey id is
+/// in the clear: it would mark every envelope made against one bundle); the seal opens
+/// only if both the X25519 and the ML-KEM part are right.
 ///
 /// # Errors
 /// [`HandshakeError::Length`] for input that is not [`ENVELOPE_SIZE`] bytes,
 /// [`HandshakeError::EnvelopeVersion`] if the first byte is not [`ENVELOPE_VERSION`],
-/// [`HandshakeError::Decrypt`] for anything not sealed to this key or altered, and the
-/// header's decoding errors. Never panics on arbitrary input.
+/// [`HandshakeError::Decrypt`] for anything not sealed to these keys or altered
+/// (including an empty `kem_secrets`), and the header's decoding errors. Never panics
+/// on arbitrary input.
 pub fn open_initial(
     seal_secret: &X25519Secret,
+    kem_secrets: &[&KemSecret],
     envelope: &[u8],
 ) -> Result<OpenedInitial, HandshakeError> {
     if envelope.len() != ENVELOPE_SIZE {
@@ -414,20 +457,34 @@ pub fn open_initial(
         .split_at_checked(INITIAL_PREFIX_LEN)
         .ok_or(HandshakeError::Length)?;
     let prefix: [u8; INITIAL_PREFIX_LEN] = head.try_into().map_err(|_| HandshakeError::Length)?;
-    let [version, transmitted @ ..] = prefix;
-    if version != ENVELOPE_VERSION {
+    if prefix[0] != ENVELOPE_VERSION {
         return Err(HandshakeError::EnvelopeVersion);
     }
     // The canonical E (top bit clear) is what the salt was derived from.
-    let mut canonical = transmitted;
+    let mut canonical = [0u8; SEAL_EPHEMERAL_LEN];
+    canonical.copy_from_slice(&prefix[1..=SEAL_EPHEMERAL_LEN]);
     canonical[SEAL_EPHEMERAL_LEN - 1] &= !U_TOP_BIT;
     let e_pub = X25519Public::from_bytes(canonical);
+    let ct_bytes = &prefix[1 + SEAL_EPHEMERAL_LEN..];
+    let kem_ciphertext = KemCiphertext::from_bytes(ct_bytes).map_err(|_| HandshakeError::Length)?;
     let dh = seal_secret
         .diffie_hellman(&e_pub)
         .map_err(|_| HandshakeError::Decrypt)?;
-    let key = seal_key(&e_pub, &seal_secret.public(), &dh).map_err(|_| HandshakeError::Decrypt)?;
-    let plain = aead::open(&key, &[0u8; aead::NONCE_LEN], &initial_aad(&prefix), body)
-        .map_err(|_| HandshakeError::Decrypt)?;
+    let seal_public = seal_secret.public();
+    let aad = initial_aad(&prefix);
+    let mut opened = None;
+    for kem_secret in kem_secrets {
+        let kem_shared = kem_secret
+            .decapsulate(&kem_ciphertext)
+            .map_err(|_| HandshakeError::Decrypt)?;
+        let key = seal_key(&e_pub, &seal_public, ct_bytes, &dh, &kem_shared)
+            .map_err(|_| HandshakeError::Decrypt)?;
+        if let Ok(plain) = aead::open(&key, &[0u8; aead::NONCE_LEN], &aad, body) {
+            opened = Some(plain);
+            break;
+        }
+    }
+    let plain = opened.ok_or(HandshakeError::Decrypt)?;
     let (header, inner) = plain
         .split_at_checked(INITIAL_HEADER_LEN)
         .ok_or(HandshakeError::Malformed)?;

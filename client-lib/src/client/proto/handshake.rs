@@ -6,6 +6,7 @@ use super::super::records::{PendingInitial, SecretBytes};
 use super::super::{ClientError, Result, SafetyNumberView};
 use super::{NotOpened, save_session};
 use crate::primitives::Secret;
+use crate::primitives::mlkem::KemPublic;
 use crate::primitives::random::OsRng;
 use crate::primitives::x25519::{X25519Public, X25519Secret};
 use crate::protocol::bundle::{BundleKey, PrekeyRef, PrekeySet, VerifiedBundle};
@@ -218,6 +219,8 @@ pub(crate) struct Initiated {
     pub(crate) session: SecretBytes,
     pub(crate) header: Vec<u8>,
     pub(crate) peer_identity: Vec<u8>,
+    /// The bundle's verified ML-KEM-768 prekey, for [`PendingInitial::kem_prekey`].
+    pub(crate) kem_prekey: Vec<u8>,
 }
 
 pub(crate) fn initiate(
@@ -242,6 +245,7 @@ pub(crate) fn initiate(
         session: save_session(&keys.pickle_key, &session)?,
         header: initiation.header.encode(),
         peer_identity: initiation.output.peer.encode().to_vec(),
+        kem_prekey: initiation.kem_prekey.to_bytes().to_vec(),
     })
 }
 
@@ -250,7 +254,9 @@ pub(crate) fn seal_initial(pending: &PendingInitial, inner: &[u8]) -> Result<Vec
     let header =
         InitialHeader::decode(pending.header.as_bytes()).map_err(|_| ClientError::Storage)?;
     let seal = X25519Public::from_bytes(pending.seal_key);
-    handshake::seal_initial(&seal, &header, inner, &mut OsRng)
+    let kem =
+        KemPublic::from_bytes(pending.kem_prekey.as_bytes()).map_err(|_| ClientError::Storage)?;
+    handshake::seal_initial(&seal, &kem, &header, inner, &mut OsRng)
         .map(|e| e.to_vec())
         .map_err(|_| ClientError::Crypto)
 }
@@ -263,13 +269,22 @@ pub(crate) struct Initial {
     header: InitialHeader,
 }
 
+/// Opens an initial envelope with the invitation's seal secret and the ML-KEM prekey
+/// secrets of its prekey set (`prekeys`, the pickle; current and previous).
 pub(crate) fn open_initial(
+    pickle_key: &Secret<32>,
     seal_secret: &SecretBytes,
+    prekeys: &SecretBytes,
     envelope: &[u8],
 ) -> std::result::Result<Initial, NotOpened> {
     let secret = Secret::<32>::try_from_slice(seal_secret.expose()).map_err(|_| NotOpened)?;
-    let opened = handshake::open_initial(&X25519Secret::from_secret(&secret), envelope)
-        .map_err(|_| NotOpened)?;
+    let set = PrekeySet::unpickle(pickle_key, prekeys.expose()).map_err(|_| NotOpened)?;
+    let opened = handshake::open_initial(
+        &X25519Secret::from_secret(&secret),
+        &set.kem_secrets(),
+        envelope,
+    )
+    .map_err(|_| NotOpened)?;
     Ok(Initial {
         ephemeral: opened.header.ephemeral().to_bytes(),
         inner: opened.inner.to_vec(),
