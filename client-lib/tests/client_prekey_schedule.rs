@@ -35,6 +35,9 @@ const DAY: u64 = 24 * 3600;
 struct Gate {
     inner: Arc<Recording>,
     hold: AtomicBool,
+    /// While set, every fetch fails as if the network dropped (the relay unreachable
+    /// for this client's mailbox reads).
+    hold_fetch: AtomicBool,
 }
 
 impl Relay for Gate {
@@ -65,6 +68,9 @@ impl Relay for Gate {
         signer: &'a dyn AuthSigner,
         wait_secs: u32,
     ) -> RelayFuture<'a, Vec<ReceivedEnvelope>> {
+        if self.hold_fetch.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(TransportError::Unreachable(NetFailure::Interrupted)) });
+        }
         self.inner.fetch(read_id, signer, wait_secs)
     }
     fn ack<'a>(
@@ -107,6 +113,7 @@ async fn gated_client(world: &World, name: &str) -> (Client, Arc<Gate>) {
     let gate = Arc::new(Gate {
         inner: world.recorder.clone(),
         hold: AtomicBool::new(false),
+        hold_fetch: AtomicBool::new(false),
     });
     let pool = Arc::new(RelayPool::new(HttpConfig::default()));
     pool.insert(
@@ -348,4 +355,48 @@ async fn the_last_resort_prekey_rotates_too_and_the_old_one_answers_within_the_o
     let second = drain_to_last_resort(&world, &code).await;
     assert_ne!(first, second, "last-resort prekey replaced");
     assert!(release_and_talk(&org, &old, &old_gate, "via the old last resort").await);
+}
+
+#[tokio::test]
+async fn replaced_prekeys_are_not_forgotten_while_the_intake_was_not_drained() {
+    // Reviewer finding F1: an initiator fetched the old bundle and deposited just before
+    // the overlap ended, but the organization's sync at the end of the overlap could not
+    // read its intake (relay unreachable). That sync must not forget the old prekeys.
+    let world = World::new();
+    let (org, org_gate) = gated_client(&world, "org").await;
+    let code = org
+        .create_invitation(InvitationKind::Standing { max_uses: None }, 60 * DAY)
+        .await
+        .unwrap();
+    let (late, late_gate) = accept_and_hold(&world, "late", &code).await;
+    world.clock.advance(PREKEY_ROTATION_SECS);
+    org.sync().await.unwrap();
+    let rotated = org.invitations().unwrap()[0].prekeys_rotated_at.unwrap();
+
+    // Just before the overlap ends, the old-bundle initiator's envelope reaches the
+    // intake.
+    world.clock.advance(PREKEY_OVERLAP_SECS - 60);
+    late_gate.hold.store(false, Ordering::SeqCst);
+    late.sync().await.unwrap();
+
+    // The overlap (and a second rotation) is over, but the organization cannot read its
+    // intake in this sync: nothing is forgotten, nothing rotated.
+    world.clock.advance(120);
+    org_gate.hold_fetch.store(true, Ordering::SeqCst);
+    let report = org.sync().await.unwrap();
+    assert!(report.unreachable_relays >= 1, "{report:?}");
+    assert_eq!(
+        org.invitations().unwrap()[0].prekeys_rotated_at,
+        Some(rotated)
+    );
+
+    // The next sync reads the intake: the old-bundle initiator is answered.
+    org_gate.hold_fetch.store(false, Ordering::SeqCst);
+    let report = org.sync().await.unwrap();
+    assert_eq!(report.new_contacts.len(), 1, "{report:?}");
+    assert_eq!(report.rejected, 0, "{report:?}");
+    // That sync drained the intake, so the schedule moved on: rotated, and the old
+    // prekeys are now forgotten.
+    assert!(org.invitations().unwrap()[0].prekeys_rotated_at.unwrap() > rotated);
+    assert!(late.sync().await.is_ok());
 }

@@ -8,6 +8,7 @@
 //! of the handshake happens in `sync` (`sync.rs`).
 
 use super::db::Tree;
+use super::net::canon;
 use super::payload::{MailboxAddress, Payload};
 use super::proto::{self, InvitationFields};
 use super::records::{
@@ -369,6 +370,7 @@ impl Client {
     pub(crate) async fn maintain_standing_invitations(
         &self,
         unreachable: &mut std::collections::HashSet<String>,
+        drained_intakes: &std::collections::HashSet<u64>,
     ) -> Result<()> {
         let now = self.now();
         let open: Vec<u64> = self
@@ -388,7 +390,8 @@ impl Client {
                 else {
                     continue;
                 };
-                if self.advance_schedule(&mut invitation, now)? {
+                let drained = drained_intakes.contains(&id);
+                if self.advance_schedule(&mut invitation, now, drained)? {
                     self.db.put(Tree::Invitations, &key, &invitation, None)?;
                 }
                 invitation
@@ -396,7 +399,7 @@ impl Client {
             let Some(schedule) = &publication.schedule else {
                 continue;
             };
-            if !schedule.unpublished || unreachable.contains(&publication.bundle_relay) {
+            if !schedule.unpublished || unreachable.contains(&canon(&publication.bundle_relay)) {
                 continue;
             }
             let bundle = proto::bundle_without(
@@ -429,7 +432,7 @@ impl Client {
                 }
                 Err(e) => {
                     if e.is_transient() {
-                        unreachable.insert(publication.bundle_relay.clone());
+                        unreachable.insert(canon(&publication.bundle_relay));
                     }
                 }
             }
@@ -439,11 +442,29 @@ impl Client {
 
     /// Carries out what the schedule says is due on one standing invitation's local
     /// prekeys. Returns whether the record changed (persist it).
-    fn advance_schedule(&self, invitation: &mut InvitationRecord, now: u64) -> Result<bool> {
+    /// `drained`: the invitation's intake mailbox was emptied in this sync. Unless it was,
+    /// nothing is forgotten (an initiator who fetched the older bundle just before the
+    /// overlap ended may have an envelope waiting there) and no rotation replaces a
+    /// previous prekey set still kept (a rotation discards it); these wait for a sync
+    /// that empties the intake.
+    fn advance_schedule(
+        &self,
+        invitation: &mut InvitationRecord,
+        now: u64,
+        drained: bool,
+    ) -> Result<bool> {
         let Some(mut schedule) = invitation.schedule.clone() else {
             return Ok(false);
         };
-        let plan = schedule.plan(now);
+        let mut plan = schedule.plan(now);
+        if !drained {
+            plan.forget.clear();
+            plan.forget_previous = false;
+            if schedule.previous_until.is_some() {
+                plan.rotate = false;
+                plan.refill = schedule.live.len() < super::prekey_schedule::ONE_TIME_REFILL_BELOW;
+            }
+        }
         if !plan.changes() {
             return Ok(false);
         }

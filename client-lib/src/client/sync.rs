@@ -136,6 +136,8 @@ impl Client {
             .into_iter()
             .map(|(_, i)| i)
             .collect();
+        // Intakes emptied in this sync: only these may forget replaced prekeys.
+        let mut drained_intakes: HashSet<u64> = HashSet::new();
         for invitation in &invitations {
             if invitation.expires_at <= now {
                 continue;
@@ -143,8 +145,12 @@ impl Client {
             let source = Source::Intake {
                 invitation: invitation.id,
             };
-            self.drain(&invitation.intake, source, &mut report, &mut unreachable)
-                .await?;
+            if self
+                .drain(&invitation.intake, source, &mut report, &mut unreachable)
+                .await?
+            {
+                drained_intakes.insert(invitation.id);
+            }
         }
 
         for contact in self.all_contacts()? {
@@ -159,7 +165,8 @@ impl Client {
         }
 
         self.give_new_contacts_a_mailbox(&mut unreachable).await?;
-        self.maintain_standing_invitations(&mut unreachable).await?;
+        self.maintain_standing_invitations(&mut unreachable, &drained_intakes)
+            .await?;
         self.close_used_invitations(&mut unreachable).await?;
         self.retire_mailboxes(&mut report, &mut unreachable).await?;
 
@@ -233,16 +240,18 @@ impl Client {
         }
     }
 
-    /// Fetches, processes and acknowledges one mailbox until it is empty.
+    /// Fetches, processes and acknowledges one mailbox until it is empty. Returns whether
+    /// it was emptied in this call (false: relay unreachable, a fetch or ack error, or
+    /// more than `MAX_ROUNDS` batches waiting).
     async fn drain(
         &self,
         mailbox: &OwnedMailbox,
         source: Source,
         report: &mut SyncReport,
         unreachable: &mut HashSet<String>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         if unreachable.contains(&canon(&mailbox.relay)) {
-            return Ok(());
+            return Ok(false);
         }
         for _ in 0..MAX_ROUNDS {
             let messages = match self.net.fetch(mailbox, 0).await {
@@ -251,11 +260,11 @@ impl Client {
                     if e.is_transient() {
                         unreachable.insert(canon(&mailbox.relay));
                     }
-                    return Ok(());
+                    return Ok(false);
                 }
             };
             if messages.is_empty() {
-                return Ok(());
+                return Ok(true);
             }
             let mut seqs = Vec::with_capacity(messages.len());
             let mut events = Vec::new();
@@ -282,10 +291,10 @@ impl Client {
                     unreachable.insert(canon(&mailbox.relay));
                 }
                 // Not acknowledged: fetched again next time, rejected as duplicates.
-                return Ok(());
+                return Ok(false);
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Processes one envelope. Call with the records lock held; the events are emitted by
