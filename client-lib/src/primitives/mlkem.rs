@@ -24,7 +24,10 @@ type Ek = ml_kem::EncapsulationKey<MlKem768>;
 /// An ML-KEM-768 decapsulation key, held as its 64-byte seed so it can be pickled.
 ///
 /// Zeroized on drop (ml-kem's `zeroize` feature and [`Secret`]), redacted `Debug`. The
-/// expanded key is boxed, so moving a `KemSecret` leaves no copy of it behind.
+/// expanded key is boxed, so moving a `KemSecret` copies a pointer, not the key. Making one
+/// is not copy-free: ml-kem takes the seed by value and builds the expanded key on the
+/// stack before it is boxed; those transient copies are not wiped (see "Secrets in
+/// memory" in docs/protocol.md).
 pub struct KemSecret {
     seed: Secret<SEED_LEN>,
     key: Box<Dk>,

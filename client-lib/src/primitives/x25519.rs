@@ -12,7 +12,10 @@ pub const KEY_LEN: usize = 32;
 /// An X25519 secret key (a static secret: usable for many exchanges).
 ///
 /// Zeroized on drop (x25519-dalek), redacted `Debug`, constant-time `==`. Boxed, so
-/// moving it leaves no copy of the secret on the stack.
+/// moving an `X25519Secret` copies a pointer, not the key. Making one is not copy-free:
+/// x25519-dalek's `StaticSecret::from` takes the 32 bytes by value and the `StaticSecret`
+/// is built on the stack before it is boxed, so those transient stack copies are not
+/// wiped (safe Rust cannot reach them; see "Secrets in memory" in docs/protocol.md).
 ///
 /// Held raw, as the 32 bytes it was made from: clamping (RFC 7748 `decodeScalar25519`)
 /// happens at every use, so [`X25519Secret::to_secret`] returns the unclamped bytes.
