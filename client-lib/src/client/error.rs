@@ -127,6 +127,40 @@ pub enum ClientError {
     /// A cryptographic operation failed (no randomness, corrupt key material).
     #[error("cryptographic failure")]
     Crypto,
+    /// This profile belongs to no organization (create one, or join with an invitation).
+    #[error("this profile belongs to no organization")]
+    NoOrganization,
+    /// This profile already belongs to an organization (one per profile in this version).
+    #[error("this profile already belongs to an organization")]
+    OrgExists,
+    /// This profile's role may not do that; the text says what (a fixed phrase, e.g.
+    /// "only coordinators may invite members").
+    #[error("not permitted: {0}")]
+    NotPermitted(&'static str),
+    /// No case on this device has that id (or this profile is not on its team).
+    #[error("no such case on this device")]
+    UnknownCase,
+    /// The id prefix matches more than one case; type more of it.
+    #[error("that case id prefix matches more than one case; type more of it")]
+    AmbiguousCase,
+    /// No current member has that alias.
+    #[error("no such member")]
+    UnknownMember,
+    /// A form field is not what is expected (the message names the field, never the value).
+    #[error("invalid field: {0}")]
+    InvalidField(crate::coordination::FieldError),
+    /// The case refused the action (lifecycle, authority, limits).
+    #[error("the case refused this: {0}")]
+    Case(crate::coordination::CaseError),
+    /// The roster refused the change.
+    #[error("the roster refused this: {0}")]
+    Roster(crate::coordination::RosterError),
+    /// The audit log's hash chain is broken at entry `seq` (tampered or truncated).
+    #[error("the audit log is broken at entry {seq}")]
+    AuditBroken {
+        /// The first entry that does not verify.
+        seq: u64,
+    },
     /// An internal invariant broke; the operation was abandoned without side effects
     /// beyond those already persisted.
     #[error("internal error")]

@@ -25,6 +25,7 @@ mod duress;
 mod error;
 mod invite;
 mod net;
+mod org;
 mod payload;
 mod prekey_schedule;
 mod proto;
@@ -37,6 +38,10 @@ pub use crate::store::Passphrase;
 pub use at_rest::REKEY_EVERY_SECS;
 pub use error::{ClientError, Result};
 pub use invite::MAX_INVITATION_SECS;
+pub use org::{
+    AuditReport, AuditView, CaseDetail, CaseFilter, CaseMessage, CaseSummary, HistoryEntry,
+    MemberView, NoteView, OrgInvitation, OrgSyncReport, OrgView, RequestView, VouchView,
+};
 pub use prekey_schedule::{ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS};
 pub use types::{
     Clock, ContactSummary, CreateOptions, Direction, Event, IdentityChoice, IdentityView,

@@ -348,6 +348,8 @@ pub struct SyncReport {
     /// sent there; each is also an [`Event::RelayRefused`]. See
     /// [`ClientError::RelayNotAllowed`](super::ClientError::RelayNotAllowed).
     pub relays_refused: usize,
+    /// What the sync did for the organization (cases, roster, intake, retention).
+    pub org: super::org::OrgSyncReport,
 }
 
 impl SyncReport {
@@ -456,6 +458,28 @@ pub enum Event {
     RelayRefused {
         /// The contact's label, or `None` for someone using an invitation.
         contact: Option<String>,
+    },
+    /// A case arrived on this device (a request through an intake or referral code, or
+    /// a case a coordinator replicated).
+    CaseOpened {
+        /// The case's short id.
+        short: String,
+    },
+    /// A case held on this device changed (assignment, status, note, vouch).
+    CaseUpdated {
+        /// The case's short id.
+        short: String,
+    },
+    /// A new roster epoch (or membership certificate) was accepted.
+    RosterUpdated {
+        /// The epoch number now held.
+        epoch: u64,
+    },
+    /// Requests at the standing intake address were refused in this sync: too many
+    /// untouched new cases came through it (a flood).
+    IntakeFlood {
+        /// How many were refused.
+        refused: u32,
     },
     /// A contact changed the disappearing-message timer.
     TimerChanged {
