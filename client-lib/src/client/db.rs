@@ -26,6 +26,16 @@ pub(crate) enum Tree {
     Invitations,
     Outbox,
     Messages,
+    /// The organization record (`client/org`).
+    Org,
+    /// Cases held (`client/cases`).
+    Cases,
+    /// A requester's own requests (`client/requests`).
+    Requests,
+    /// Organization messages persisted before acknowledgement (`client/org-inbox`).
+    OrgInbox,
+    /// This member's audit log and its checkpoint (`client/audit`).
+    Audit,
 }
 
 impl Tree {
@@ -36,6 +46,11 @@ impl Tree {
             Tree::Invitations => "client/invitations",
             Tree::Outbox => "client/outbox",
             Tree::Messages => "client/messages",
+            Tree::Org => "client/org",
+            Tree::Cases => "client/cases",
+            Tree::Requests => "client/requests",
+            Tree::OrgInbox => "client/org-inbox",
+            Tree::Audit => "client/audit",
         }
     }
 }

@@ -76,6 +76,21 @@ impl Client {
         identity: &IdentityChoice,
     ) -> Result<String> {
         let _op = self.op.lock().await;
+        Ok(self
+            .create_invitation_unlocked(kind, expires_in_secs, identity)
+            .await?
+            .1)
+    }
+
+    /// [`Client::create_invitation_as`] for a caller that already holds the network
+    /// operation lock (the organization's steps inside `sync`); returns the invitation's
+    /// id, its code and its expiry.
+    pub(crate) async fn create_invitation_unlocked(
+        &self,
+        kind: InvitationKind,
+        expires_in_secs: u64,
+        identity: &IdentityChoice,
+    ) -> Result<(u64, String, u64)> {
         let profile = self.profile()?;
         let relay = profile.relays.first().ok_or(ClientError::NoRelay)?.clone();
         let (standing, max_uses, one_time) = match kind {
@@ -138,7 +153,7 @@ impl Client {
         let _guard = self.lock()?;
         self.db
             .put(Tree::Invitations, &record.id.to_be_bytes(), &record, None)?;
-        Ok(code)
+        Ok((record.id, code, expires_at))
     }
 
     /// Accepts an invitation code under an identity made for this relationship alone
@@ -172,8 +187,21 @@ impl Client {
         identity: &IdentityChoice,
     ) -> Result<ContactSummary> {
         check_label(label)?;
-        let fields = proto::decode_invitation(code)?;
+        proto::decode_invitation(code)?;
         let _op = self.op.lock().await;
+        self.accept_invitation_unlocked(code, label, identity).await
+    }
+
+    /// [`Client::accept_invitation_as`] for a caller that already holds the network
+    /// operation lock (the organization's steps inside `sync`).
+    pub(crate) async fn accept_invitation_unlocked(
+        &self,
+        code: &str,
+        label: &str,
+        identity: &IdentityChoice,
+    ) -> Result<ContactSummary> {
+        check_label(label)?;
+        let fields = proto::decode_invitation(code)?;
         self.check_not_own_or_accepted(&fields)?;
         if fields.expires_at <= self.now() {
             return Err(ClientError::InvitationExpired);

@@ -40,7 +40,8 @@ pub use error::{ClientError, Result};
 pub use invite::MAX_INVITATION_SECS;
 pub use org::{
     AuditReport, AuditView, CaseDetail, CaseFilter, CaseMessage, CaseSummary, HistoryEntry,
-    MemberView, NoteView, OrgInvitation, OrgSyncReport, OrgView, RequestView, VouchView,
+    INTAKE_CODE_PREFIX, MAX_UNTOUCHED_STANDING, MemberView, NoteView, ORG_CODE_PREFIX,
+    OrgInvitation, OrgSyncReport, OrgView, RequestView, VouchView,
 };
 pub use prekey_schedule::{ONE_TIME_REFILL_BELOW, PREKEY_OVERLAP_SECS, PREKEY_ROTATION_SECS};
 pub use types::{
@@ -259,7 +260,12 @@ impl Client {
     /// the last session did not end with its closing re-key, mark the session open.
     fn opened(&self) -> Result<()> {
         let unclean = self.db.get::<bool>(Tree::Meta, OPEN_MARKER)?.is_some();
-        let purged = self.db.purge_expired(self.now())? > 0;
+        let mut purged = self.db.purge_expired(self.now())? > 0;
+        {
+            // Cases and requests whose retention ran out while the profile was closed.
+            let _guard = self.lock()?;
+            purged |= self.org_purge(self.now())? > 0;
+        }
         if unclean || purged {
             self.rekey_now()?;
         }
@@ -503,6 +509,12 @@ impl Client {
     /// [`ClientError::UnknownContact`], [`ClientError::Storage`].
     pub async fn remove_contact(&self, label: &str) -> Result<()> {
         let _op = self.op.lock().await;
+        self.remove_contact_unlocked(label).await
+    }
+
+    /// [`Client::remove_contact`] for a caller that already holds the network operation
+    /// lock.
+    pub(crate) async fn remove_contact_unlocked(&self, label: &str) -> Result<()> {
         let contact = {
             let _guard = self.lock()?;
             let contact = self.contact_by_label(label)?;
@@ -786,7 +798,7 @@ impl Client {
         Ok(())
     }
 
-    fn delete_messages_of(&self, contact: u64) -> Result<()> {
+    pub(crate) fn delete_messages_of(&self, contact: u64) -> Result<()> {
         for (key, m) in self.db.all::<MessageRecord>(Tree::Messages)? {
             if m.contact == contact {
                 self.db.remove(Tree::Messages, &key)?;
@@ -795,7 +807,7 @@ impl Client {
         Ok(())
     }
 
-    fn delete_outbox_of(&self, contact: u64) -> Result<()> {
+    pub(crate) fn delete_outbox_of(&self, contact: u64) -> Result<()> {
         for (key, item) in self.db.all::<OutboxItem>(Tree::Outbox)? {
             if item.contact == contact {
                 self.db.remove(Tree::Outbox, &key)?;

@@ -347,8 +347,16 @@ impl super::Client {
     /// organization issue lands, the relays the current roster epoch names. This is the one
     /// place that list is put together; every [`Net::configure`] call takes it from here.
     pub(crate) fn chosen_relays(&self, profile: &super::records::ProfileRecord) -> Vec<String> {
-        // The roster's relays join here (none yet: no organization state in the profile).
-        profile.relays.clone()
+        // The organization's relays (from the roster) join the user's.
+        let mut relays = profile.relays.clone();
+        if let Ok(Some(org)) = self.org_record() {
+            for relay in org.relays {
+                if !relays.iter().any(|r| canon(r) == canon(&relay)) {
+                    relays.push(relay);
+                }
+            }
+        }
+        relays
     }
 
     /// The relays this profile may contact, as configured (the first one hosts new

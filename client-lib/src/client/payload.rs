@@ -6,7 +6,7 @@
 
 use super::records::SecretText;
 use corridor_wire::api::{DepositCredential, DepositId};
-use corridor_wire::b64::Bytes;
+use corridor_wire::b64::{Blob, Bytes};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -36,6 +36,9 @@ pub(crate) enum Payload {
     DuressAlertKey { key: Bytes<32> },
     /// The sender set the conversation's disappearing-message timer.
     Timer { secs: Option<u64> },
+    /// One organization message ([`crate::coordination::OrgMessage`], its canonical
+    /// binary encoding): roster, certificates, case events, intake, introductions.
+    Org { msg: Blob },
 }
 
 #[derive(Serialize, Deserialize)]

@@ -169,6 +169,7 @@ impl Client {
             .await?;
         self.close_used_invitations(&mut unreachable).await?;
         self.retire_mailboxes(&mut report, &mut unreachable).await?;
+        self.org_sync(&mut report, &mut unreachable).await?;
 
         let second = self.flush_outbox().await?;
         report.sent += second.delivered.len();
@@ -494,6 +495,12 @@ impl Client {
         let Ok(Payload::MailboxUpdate { mailbox }) = Payload::decode(&bytes) else {
             return Ok(Outcome::Rejected);
         };
+        // The organization's standing intake address has a flood cap: past it, a new
+        // person is refused here, before any contact (or anything they sent) is stored.
+        if self.org_intake_full(invitation.id)? {
+            report.org.intake_refused = report.org.intake_refused.saturating_add(1);
+            return Ok(Outcome::Handled);
+        }
         // Only chosen relays: a stranger using the invitation does not pick the server
         // this device talks to. No contact is made, nothing is sent there.
         if self.net.permits(&mailbox.relay).is_err() {
@@ -583,6 +590,10 @@ impl Client {
                 if let Some(mailbox) = mailbox_index.and_then(|i| contact.incoming.get_mut(i)) {
                     mailbox.keep_for_alerts = true;
                 }
+            }
+            Payload::Org { msg } => {
+                // Persisted now (before the ack); checked and applied in the org step.
+                self.org_receive(contact.id, msg)?;
             }
             Payload::Timer { secs } => {
                 contact.timer = secs;

@@ -32,6 +32,23 @@ pub enum Kind {
     CaseEvent = 5,
     /// An audit log entry ([`super::audit::AuditEntry`]).
     AuditEntry = 6,
+    /// Organization message: the welcome to a new member ([`super::message::OrgMessage`]).
+    Welcome = 7,
+    /// Organization message: a run of roster epochs.
+    RosterEpochs = 8,
+    /// Organization message: a membership certificate and the current epoch number.
+    CertificateGrant = 9,
+    /// Organization message: a case's events, parents first.
+    CaseEvents = 10,
+    /// Organization message: an intake request (requester to organization).
+    Intake = 11,
+    /// Organization message: the new assignee's one-time invitation, for the desk holder.
+    Introduce = 12,
+    /// Organization message: the desk holder passes the new assignee's code on to the
+    /// requester.
+    Handover = 13,
+    /// Organization message: the case is closed; the requester's device purges at the time given.
+    CaseClosed = 14,
 }
 
 /// Why bytes were refused as a coordination message. Carries no part of the input.
@@ -139,6 +156,12 @@ pub enum Field {
     EventBody,
     /// An audit entry's action.
     Action,
+    /// The organization's name (organization messages).
+    OrgName,
+    /// An invitation code carried in an organization message.
+    Code,
+    /// A list inside an organization message.
+    Messages,
 }
 
 impl fmt::Display for Field {
@@ -169,6 +192,9 @@ impl fmt::Display for Field {
             Self::Parents => "parents",
             Self::EventBody => "event body",
             Self::Action => "action",
+            Self::OrgName => "organization name",
+            Self::Code => "invitation code",
+            Self::Messages => "messages",
         })
     }
 }

@@ -17,6 +17,8 @@
 //! - [`event`]: signed case events in a hash-linked DAG.
 //! - [`case`]: the case replica (acceptance and the deterministic merge).
 //! - [`audit`]: each member's hash-chained audit log.
+//! - [`message`]: the typed organization messages members, coordinators and requesters
+//!   exchange over their sessions.
 
 pub mod audit;
 pub mod case;
@@ -26,6 +28,7 @@ pub mod event;
 pub mod ids;
 pub mod intake;
 pub mod lifecycle;
+pub mod message;
 pub mod role;
 pub mod roster;
 pub mod vouch;
@@ -38,6 +41,7 @@ pub use event::{CaseEvent, EventBody, EventHeader};
 pub use ids::{CaseId, EpochHash, EventHash, OrgId};
 pub use intake::{IntakeForm, IntakeRequest, Need, Needs, Urgency};
 pub use lifecycle::Status;
+pub use message::OrgMessage;
 pub use role::{CaseAction, Role};
 pub use roster::{Member, Referrer, Roster, RosterChange, RosterDraft, RosterEpoch, RosterError};
 pub use vouch::{Tier, Vouch, VouchError};
