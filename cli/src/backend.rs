@@ -2,7 +2,12 @@
 //! the same types.
 
 pub(crate) use corridor_client::client::{
-    Client, ClientError, ContactSummary, CreateOptions, Direction, Event, InvitationKind,
-    KdfChoice, MAX_INVITATION_SECS, MAX_TEXT_BYTES, MessageKind, MessageView, NetTimeouts,
-    OpenOptions, Passphrase, SendOutcome,
+    CaseDetail, CaseFilter, CaseSummary, Client, ClientError, ContactSummary, CreateOptions,
+    Direction, Event, InvitationKind, KdfChoice, MAX_INVITATION_SECS, MAX_TEXT_BYTES, MemberView,
+    MessageKind, MessageView, NetTimeouts, OpenOptions, OrgInvitation, OrgSyncReport, OrgView,
+    Passphrase, RequestView, SendOutcome,
+};
+pub(crate) use corridor_client::coordination::intake::parse_languages;
+pub(crate) use corridor_client::coordination::{
+    Field, FieldError, IntakeForm, IntakeRequest, Need, Needs, Role, Status, Tier, Urgency,
 };

@@ -115,7 +115,12 @@ fn client_code(err: &ClientError) -> ExitCode {
     use ClientError as E;
     match err {
         E::WrongPassphrase | E::ProfileWiped => ExitCode::WrongPassphrase,
-        E::NoProfile | E::UnknownContact | E::UnknownInvitation => ExitCode::NotFound,
+        E::NoProfile
+        | E::UnknownContact
+        | E::UnknownInvitation
+        | E::UnknownCase
+        | E::UnknownMember => ExitCode::NotFound,
+        E::InvalidField(_) => ExitCode::Usage,
         E::RelayUnreachable => ExitCode::RelayUnreachable,
         E::SafetyNumberMismatch => ExitCode::VerificationMismatch,
         E::InvalidInvitation
@@ -172,6 +177,14 @@ fn message(err: &ClientError) -> Option<String> {
             crate::sanitize::sanitize(label)
         ),
         E::Storage => "the profile could not be read or written".into(),
+        E::NoOrganization => "this profile belongs to no organization".into(),
+        E::OrgExists => "this profile already belongs to an organization (one per profile)".into(),
+        E::UnknownCase => "no case with that id on this device".into(),
+        E::UnknownMember => "no member has that alias".into(),
+        E::AmbiguousCase => "more than one case starts with that id".into(),
+        E::AuditBroken { seq } => format!(
+            "the audit log is broken at entry {seq}: it was changed, or entries were removed"
+        ),
         _ => return None,
     })
 }
@@ -223,6 +236,17 @@ fn client_hint(err: &ClientError) -> Option<&'static str> {
              revoke those invitations (`corridor invitations`), then try again"
         }
         E::InvalidProxy => "Tor on this machine is socks5h://127.0.0.1:9050",
+        E::NoOrganization => {
+            "create one with `corridor org create NAME`, or join one with `corridor org join CODE`"
+        }
+        E::OrgExists => "use another profile (--home DIR) for a second organization",
+        E::UnknownCase => {
+            "`corridor cases` lists the cases on this device (coordinators hold every case, a \
+             caseworker the ones assigned to them)"
+        }
+        E::UnknownMember => "`corridor org members` lists the members",
+        E::AmbiguousCase => "type more of the id, as `corridor cases` shows it",
+        E::NotPermitted(_) => "`corridor org` shows your role",
         _ => return None,
     })
 }
@@ -279,6 +303,16 @@ mod tests {
             (ClientError::BundleMismatch, ExitCode::InvalidInvitation),
             (ClientError::InvalidLabel, ExitCode::Usage),
             (ClientError::RelayRefused, ExitCode::GeneralError),
+            (ClientError::UnknownCase, ExitCode::NotFound),
+            (ClientError::UnknownMember, ExitCode::NotFound),
+            (
+                ClientError::InvalidField(corridor_client::coordination::FieldError::Empty(
+                    corridor_client::coordination::Field::Alias,
+                )),
+                ExitCode::Usage,
+            ),
+            (ClientError::NoOrganization, ExitCode::GeneralError),
+            (ClientError::AmbiguousCase, ExitCode::GeneralError),
         ];
         for (err, code) in cases {
             assert_eq!(exit_code(&anyhow::Error::new(err)), code);

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::backend::{Direction, MessageKind, MessageView};
+use crate::backend::{CaseFilter, Client, Direction, MessageKind, MessageView, Status};
 use crate::context::Context;
 use crate::output;
 use crate::sanitize::sanitize;
@@ -47,6 +47,28 @@ fn direction(m: &MessageView) -> &'static str {
 
 fn is_alert(m: &MessageView) -> bool {
     matches!(m.kind, MessageKind::DuressAlert)
+}
+
+/// For members of an organization: how many cases wait in status new (cases are not
+/// messages, so they are counted here rather than listed).
+fn new_cases_hint(client: &Client) {
+    if !matches!(client.org(), Ok(Some(_))) {
+        return;
+    }
+    let filter = CaseFilter {
+        status: Some(Status::New),
+        mine: false,
+    };
+    let Ok(cases) = client.cases(&filter) else {
+        return;
+    };
+    match cases.len() {
+        0 => {}
+        1 => output::hint("1 case is new: `corridor cases --status new`."),
+        n => output::hint(format_args!(
+            "{n} cases are new: `corridor cases --status new`."
+        )),
+    }
 }
 
 impl Args {
@@ -112,6 +134,9 @@ impl Args {
         }
         // Shown (printed in full) means read.
         client.mark_read(label.as_deref())?;
+        if !json {
+            new_cases_hint(client);
+        }
         Ok(())
     }
 }

@@ -13,6 +13,9 @@ use crate::exit_codes::{ExitCode, Failure};
 use crate::sanitize::sanitize;
 
 pub(crate) mod accept;
+pub(crate) mod audit;
+pub(crate) mod case;
+pub(crate) mod cases;
 pub(crate) mod completions;
 pub(crate) mod contacts;
 pub(crate) mod duress;
@@ -21,12 +24,14 @@ pub(crate) mod init;
 pub(crate) mod invitations;
 pub(crate) mod invite;
 pub(crate) mod man;
+pub(crate) mod org;
 pub(crate) mod panic;
 pub(crate) mod passphrase;
 pub(crate) mod proxy;
 pub(crate) mod relay;
 pub(crate) mod remove;
 pub(crate) mod rename;
+pub(crate) mod request;
 pub(crate) mod rotate;
 pub(crate) mod send;
 pub(crate) mod shell;
@@ -54,6 +59,12 @@ pub(crate) enum Command {
     Send(send::Args),
     Sync(sync::Args),
     Inbox(inbox::Args),
+    Org(org::Args),
+    Request(request::Args),
+    Requests(request::ListArgs),
+    Cases(cases::Args),
+    Case(case::Args),
+    Audit(audit::Args),
     Panic(panic::Args),
     Duress(duress::Args),
     Passphrase(passphrase::Args),
@@ -99,6 +110,12 @@ impl Command {
             Command::Send(args) => args.run(ctx).await?,
             Command::Sync(args) => args.run(ctx).await?,
             Command::Inbox(args) => args.run(ctx).await?,
+            Command::Org(args) => args.run(ctx).await?,
+            Command::Request(args) => args.run(ctx).await?,
+            Command::Requests(args) => args.run(ctx).await?,
+            Command::Cases(args) => args.run(ctx).await?,
+            Command::Case(args) => args.run(ctx).await?,
+            Command::Audit(args) => args.run(ctx).await?,
             Command::Panic(args) => {
                 args.run(ctx).await?;
                 return Ok(After::Quit);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::backend::Event;
+use crate::backend::{Event, OrgSyncReport};
 use crate::context::Context;
 use crate::exit_codes::{ExitCode, Failure};
 use crate::sanitize::sanitize;
@@ -31,6 +31,21 @@ struct Report<'a> {
     duress_alerts: &'a [String],
     refused_reused: u32,
     reused_invitations: &'a [u64],
+    org: OrgCounts<'a>,
+}
+
+/// What this sync did for the organization (all zero for a profile outside one).
+#[derive(Serialize)]
+struct OrgCounts<'a> {
+    new_cases: usize,
+    case_updates: usize,
+    roster_updates: usize,
+    intake_refused: u32,
+    purged_cases: usize,
+    refused: usize,
+    opened: &'a [String],
+    updated: &'a [String],
+    epoch: Option<u64>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -39,6 +54,70 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     } else {
         format!("{n} {many}")
     }
+}
+
+/// The organization's part of the summary, one line per kind of change.
+fn org_lines(
+    org: &OrgSyncReport,
+    opened: &[String],
+    updated: &[String],
+    epoch: Option<u64>,
+) -> std::io::Result<()> {
+    let ids = |list: &[String]| {
+        if list.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<String> = list.iter().map(|s| sanitize(s).into_owned()).collect();
+            format!(" ({})", shown.join(", "))
+        }
+    };
+    if org.new_cases > 0 {
+        output::line(format_args!(
+            "{}{}. See them with `corridor cases --status new`.",
+            plural(org.new_cases, "new case", "new cases"),
+            ids(opened)
+        ))?;
+    }
+    if org.case_updates > 0 {
+        output::line(format_args!(
+            "{}{}: `corridor case show ID`.",
+            plural(org.case_updates, "case update", "case updates"),
+            ids(updated)
+        ))?;
+    }
+    if org.roster_updates > 0 {
+        output::line(format_args!(
+            "The organization's roster changed{}: `corridor org members`.",
+            epoch.map(|e| format!(" (epoch {e})")).unwrap_or_default()
+        ))?;
+    }
+    if org.intake_refused > 0 {
+        output::line(format_args!(
+            "!! {} refused: the intake address is flooded (more unanswered new cases than the \
+             limit). Work through `corridor cases --status new`; if the flood goes on, the \
+             standing intake code has leaked: revoke it (`corridor invitations`) and give out \
+             referral codes instead.",
+            plural(
+                org.intake_refused as usize,
+                "intake request was",
+                "intake requests were"
+            )
+        ))?;
+    }
+    if org.refused > 0 {
+        output::line(format_args!(
+            "!! {} from the organization refused (bad signature, no authority or not for this \
+             device) and dropped.",
+            plural(org.refused, "message", "messages")
+        ))?;
+    }
+    if org.purged_cases > 0 {
+        output::line(format_args!(
+            "{} purged after the retention period.",
+            plural(org.purged_cases, "closed case", "closed cases")
+        ))?;
+    }
+    Ok(())
 }
 
 impl Args {
@@ -51,16 +130,26 @@ impl Args {
         let mut alerts = Vec::new();
         let mut from: BTreeMap<String, usize> = BTreeMap::new();
         let mut reused: Vec<u64> = Vec::new();
+        let (mut opened, mut updated, mut epoch) = (Vec::new(), Vec::new(), None);
         while let Ok(event) = events.try_recv() {
             match event {
                 Event::DuressAlert { contact } => alerts.push(contact),
                 Event::MessageReceived { contact } => *from.entry(contact).or_default() += 1,
                 Event::InvitationReused { invitation } => reused.push(invitation),
+                Event::CaseOpened { short } => opened.push(short),
+                Event::CaseUpdated { short } => updated.push(short),
+                Event::RosterUpdated { epoch: e } => epoch = epoch.max(Some(e)),
                 _ => {}
             }
         }
         reused.sort_unstable();
         reused.dedup();
+        for list in [&mut opened, &mut updated] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        updated.retain(|short| !opened.contains(short));
+        let org = &report.org;
         if json {
             output::json(&Report {
                 received: report.messages,
@@ -74,6 +163,17 @@ impl Args {
                 duress_alerts: &alerts,
                 refused_reused: report.refused_reused,
                 reused_invitations: &reused,
+                org: OrgCounts {
+                    new_cases: org.new_cases,
+                    case_updates: org.case_updates,
+                    roster_updates: org.roster_updates,
+                    intake_refused: org.intake_refused,
+                    purged_cases: org.purged_cases,
+                    refused: org.refused,
+                    opened: &opened,
+                    updated: &updated,
+                    epoch,
+                },
             })?;
         } else {
             for contact in &alerts {
@@ -130,7 +230,13 @@ impl Args {
                     ),
                 ))?;
             }
+            org_lines(org, &opened, &updated, epoch)?;
             if report.messages == 0
+                && org.new_cases == 0
+                && org.case_updates == 0
+                && org.roster_updates == 0
+                && org.intake_refused == 0
+                && org.purged_cases == 0
                 && report.refused_reused == 0
                 && alerts.is_empty()
                 && report.new_contacts.is_empty()
