@@ -4,6 +4,7 @@ use super::error::CryptoError;
 use super::secret::Secret;
 use rand_core::TryCryptoRng;
 use std::fmt;
+use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
 
 /// Length of an X25519 public key, secret key and shared secret.
@@ -19,7 +20,18 @@ pub const KEY_LEN: usize = 32;
 ///
 /// Held raw, as the 32 bytes it was made from: clamping (RFC 7748 `decodeScalar25519`)
 /// happens at every use, so [`X25519Secret::to_secret`] returns the unclamped bytes.
-pub struct X25519Secret(Box<x25519_dalek::StaticSecret>);
+///
+/// The matching public key is computed at most once per key, on the first
+/// [`X25519Secret::public`], and kept next to the secret (a base-point multiplication is
+/// the largest cost of a ratchet encryption otherwise). It is public, so keeping it holds
+/// no secret longer than the key itself is held.
+pub struct X25519Secret(Box<Keypair>);
+
+/// The secret and, once computed, its public key.
+struct Keypair {
+    secret: x25519_dalek::StaticSecret,
+    public: OnceLock<x25519_dalek::PublicKey>,
+}
 
 impl X25519Secret {
     /// A fresh key from `rng`.
@@ -38,17 +50,25 @@ impl X25519Secret {
 
     /// The key whose 32-byte encoding is held in `bytes`.
     pub fn from_secret(bytes: &Secret<32>) -> Self {
-        Self(Box::new(x25519_dalek::StaticSecret::from(*bytes.expose())))
+        Self(Box::new(Keypair {
+            secret: x25519_dalek::StaticSecret::from(*bytes.expose()),
+            public: OnceLock::new(),
+        }))
     }
 
     /// The 32-byte encoding, for pickling.
     pub fn to_secret(&self) -> Secret<32> {
-        Secret::from_bytes(self.0.to_bytes())
+        Secret::from_bytes(self.0.secret.to_bytes())
     }
 
-    /// The matching public key.
+    /// The matching public key (computed on the first call, then remembered).
     pub fn public(&self) -> X25519Public {
-        X25519Public(x25519_dalek::PublicKey::from(&*self.0))
+        X25519Public(
+            *self
+                .0
+                .public
+                .get_or_init(|| x25519_dalek::PublicKey::from(&self.0.secret)),
+        )
     }
 
     /// X25519(self, their_public).
@@ -58,7 +78,7 @@ impl X25519Secret {
     /// when `their_public` is a low-order point: such a "shared secret" is known to anyone,
     /// so accepting it would let a peer force a known key.
     pub fn diffie_hellman(&self, their_public: &X25519Public) -> Result<Secret<32>, CryptoError> {
-        let shared = self.0.diffie_hellman(&their_public.0);
+        let shared = self.0.secret.diffie_hellman(&their_public.0);
         if !shared.was_contributory() {
             return Err(CryptoError::NonContributory);
         }
@@ -68,13 +88,16 @@ impl X25519Secret {
 
 impl Clone for X25519Secret {
     fn clone(&self) -> Self {
-        Self(self.0.clone())
+        Self(Box::new(Keypair {
+            secret: self.0.secret.clone(),
+            public: self.0.public.clone(),
+        }))
     }
 }
 
 impl PartialEq for X25519Secret {
     fn eq(&self, other: &Self) -> bool {
-        bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+        bool::from(self.0.secret.as_bytes().ct_eq(other.0.secret.as_bytes()))
     }
 }
 
@@ -199,6 +222,22 @@ mod tests {
                 Some(CryptoError::NonContributory)
             );
         }
+    }
+
+    /// The remembered public key is the one a fresh computation gives, also for a clone
+    /// and for a clone made before the first computation.
+    #[test]
+    fn remembered_public_key_is_the_computed_one() {
+        let a = X25519Secret::generate(&mut OsRng).unwrap();
+        let early_clone = a.clone();
+        let first = a.public();
+        assert_eq!(a.public(), first);
+        let fresh = X25519Secret::from_secret(&a.to_secret());
+        assert_eq!(fresh.public(), first);
+        assert_eq!(a.clone().public(), first);
+        assert_eq!(early_clone.public(), first);
+        let b = X25519Secret::generate(&mut OsRng).unwrap();
+        assert_ne!(b.public(), first);
     }
 
     #[test]

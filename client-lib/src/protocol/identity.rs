@@ -58,6 +58,10 @@ pub enum IdentityError {
 pub struct Identity {
     signing: SigningKey,
     dh: X25519Secret,
+    /// The public half, computed once when the identity is made or unpickled (a base-point
+    /// multiplication and a signature; Ed25519 signatures are deterministic, so it is the
+    /// same value [`Identity::public`] would compute each time).
+    public: PublicIdentity,
 }
 
 impl Identity {
@@ -68,17 +72,26 @@ impl Identity {
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, CryptoError> {
         let signing = SigningKey::generate(rng)?;
         let dh = X25519Secret::generate(rng)?;
-        Ok(Self { signing, dh })
+        Ok(Self::from_keys(signing, dh))
+    }
+
+    fn from_keys(signing: SigningKey, dh: X25519Secret) -> Self {
+        let dh_public = dh.public();
+        let public = PublicIdentity {
+            signing: signing.verifying_key(),
+            dh: dh_public,
+            signature: signing.sign(&dh_signature_message(&dh_public)),
+        };
+        Self {
+            signing,
+            dh,
+            public,
+        }
     }
 
     /// The public half, with the signature binding the X25519 key to the Ed25519 key.
     pub fn public(&self) -> PublicIdentity {
-        let dh = self.dh.public();
-        PublicIdentity {
-            signing: self.signing.verifying_key(),
-            dh,
-            signature: self.signing.sign(&dh_signature_message(&dh)),
-        }
+        self.public.clone()
     }
 
     /// Signs `message` with the identity's Ed25519 key. Callers must prefix `message`
@@ -131,10 +144,10 @@ impl Identity {
         let dh = Secret::<32>::try_from_slice(r.take(32).map_err(|_| PickleError::Malformed)?)
             .map_err(|_| PickleError::Malformed)?;
         r.finish().map_err(|_| PickleError::Malformed)?;
-        Ok(Self {
-            signing: SigningKey::from_secret(&signing),
-            dh: X25519Secret::from_secret(&dh),
-        })
+        Ok(Self::from_keys(
+            SigningKey::from_secret(&signing),
+            X25519Secret::from_secret(&dh),
+        ))
     }
 }
 

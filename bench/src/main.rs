@@ -1,0 +1,59 @@
+//! `corridor-bench`: Corridor measured against its peer and its physical limits, as ratios
+//! of two pieces of work timed in one run (absolute times on a shared machine are noise).
+//!
+//! ```sh
+//! cargo run --release -p corridor-bench -- protocol   # ours / vodozemac's Olm
+//! cargo run --release -p corridor-bench -- relay      # relay / bare axum baselines
+//! cargo run --release -p corridor-bench -- match      # matching / a baseline scan
+//! cargo run --release -p corridor-bench -- store      # unlock / Argon2id alone
+//! ```
+//!
+//! Every subcommand takes `--quick` (a few seconds, for CI) and prints one line
+//! `ratio: X  <name> (target ...)` per figure it is held against. No figure is asserted:
+//! `docs/performance.md` records them with the command that produced them.
+#![forbid(unsafe_code)]
+
+mod measure;
+mod protocol;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "corridor-bench",
+    about = "Corridor's benchmarks: ratios against a baseline measured in the same run."
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The hybrid handshake, the ratchet and envelopes against vodozemac's Olm.
+    Protocol {
+        /// A few seconds (for CI); the figures are rougher.
+        #[arg(long)]
+        quick: bool,
+        /// Run only this piece of work this many times (for a profiler) and print its
+        /// time per operation.
+        #[arg(long, value_enum)]
+        profile: Option<protocol::Work>,
+        /// Iterations for `--profile`.
+        #[arg(long, default_value_t = 1000)]
+        iters: u32,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Args::parse().command {
+        Command::Protocol {
+            quick,
+            profile,
+            iters,
+        } => match profile {
+            Some(work) => protocol::profile(work, iters),
+            None => protocol::run(quick),
+        },
+    }
+}
