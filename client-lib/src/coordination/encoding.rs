@@ -49,6 +49,12 @@ pub enum Kind {
     Handover = 13,
     /// Organization message: the case is closed; the requester's device purges at the time given.
     CaseClosed = 14,
+    /// A shelter or travel offer ([`super::offer::Offer`]).
+    Offer = 0x20,
+    /// A coordinator's vetting record on a host or travel helper ([`super::vetting::Vetting`]).
+    Vetting = 0x21,
+    /// A requester's consent to a transfer or referral ([`super::consent::Consent`]).
+    Consent = 0x22,
 }
 
 /// Why bytes were refused as a coordination message. Carries no part of the input.
@@ -162,6 +168,32 @@ pub enum Field {
     Code,
     /// A list inside an organization message.
     Messages,
+    /// An offer's city.
+    City,
+    /// A shelter's beds.
+    Beds,
+    /// A travel offer's seats.
+    Seats,
+    /// An offer's or a need's dates.
+    Dates,
+    /// A shelter's house rules.
+    HouseRules,
+    /// What a travel offer provides.
+    Provides,
+    /// Where a journey starts.
+    Origin,
+    /// Where a journey ends.
+    Destination,
+    /// How a member was vetted.
+    VettingKind,
+    /// A vetting record's note.
+    VettingNote,
+    /// The partner organization named in a consent.
+    Partner,
+    /// The case fields a consent allows to share.
+    SharedFields,
+    /// What a consent is for (transfer or referral).
+    Purpose,
 }
 
 impl fmt::Display for Field {
@@ -195,6 +227,19 @@ impl fmt::Display for Field {
             Self::OrgName => "organization name",
             Self::Code => "invitation code",
             Self::Messages => "messages",
+            Self::City => "city",
+            Self::Beds => "beds",
+            Self::Seats => "seats",
+            Self::Dates => "dates",
+            Self::HouseRules => "rules",
+            Self::Provides => "provides",
+            Self::Origin => "origin",
+            Self::Destination => "destination",
+            Self::VettingKind => "kind",
+            Self::VettingNote => "vetting note",
+            Self::Partner => "partner",
+            Self::SharedFields => "fields",
+            Self::Purpose => "purpose",
         })
     }
 }
@@ -355,6 +400,33 @@ pub(crate) fn signed_bytes(label: &[u8], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(label);
     out.extend_from_slice(body);
     out
+}
+
+/// Reads the signature that ends a signed message and verifies it: `signer` signed
+/// `label || bytes[..body_len]`, where `body_len` is the length of everything before the
+/// signature. Refuses trailing bytes.
+pub(crate) fn finish_signed(
+    mut r: Reader<'_>,
+    bytes: &[u8],
+    label: &[u8],
+    signer: &VerifyingKey,
+) -> Result<Signature, DecodeError> {
+    let body_len = bytes.len() - r.remaining();
+    let signature = read_signature(&mut r)?;
+    r.finish()?;
+    signer
+        .verify(&signed_bytes(label, &bytes[..body_len]), &signature)
+        .map_err(|_| DecodeError::BadSignature)?;
+    Ok(signature)
+}
+
+/// Reads a flag byte: `0x00` or `0x01`, anything else is not canonical.
+pub(crate) fn read_flag(r: &mut Reader<'_>, field: Field) -> Result<bool, DecodeError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::NotCanonical(field)),
+    }
 }
 
 /// Hex of the first four bytes, for `Debug` of hashes (enough to tell two apart in a

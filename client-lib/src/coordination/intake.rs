@@ -9,7 +9,7 @@ use super::encoding::{
     self, DecodeError, Field, FieldError, Kind, Lines, check_text, put_header, put_text,
     read_count, read_header, read_text,
 };
-use crate::protocol::codec::Writer;
+use crate::protocol::codec::{Reader, Writer};
 use std::fmt;
 use std::str::FromStr;
 use zeroize::Zeroize;
@@ -371,10 +371,7 @@ impl IntakeRequest {
         out.put_u8(self.children);
         put_text(&mut out, &self.household)?;
         out.put_u8(self.needs.0);
-        encoding::put_count(&mut out, self.languages.len());
-        for tag in &self.languages {
-            out.put_short_bytes(tag.as_bytes())?;
-        }
+        put_languages(&mut out, &self.languages)?;
         out.put_u8(self.urgency as u8);
         put_text(&mut out, &self.safe_contact)?;
         put_text(&mut out, &self.note)?;
@@ -401,17 +398,7 @@ impl IntakeRequest {
         }
         let household = read_text(&mut r, Field::Household, 0, MAX_HOUSEHOLD, Lines::Many)?;
         let needs = Needs::from_byte(r.u8()?)?;
-        let count = read_count(&mut r, Field::Languages, MAX_LANGUAGES)?;
-        let mut tags = Vec::with_capacity(count);
-        for _ in 0..count {
-            let tag = std::str::from_utf8(r.short_bytes()?)
-                .map_err(|_| DecodeError::NotCanonical(Field::Languages))?;
-            tags.push(tag.to_owned());
-        }
-        let languages = languages(&tags)?;
-        if languages != tags {
-            return Err(DecodeError::NotCanonical(Field::Languages));
-        }
+        let languages = read_languages(&mut r, false)?;
         let urgency_byte = r.u8()?;
         let urgency = Urgency::ALL
             .into_iter()
@@ -480,9 +467,41 @@ const LANGUAGES_EXPECTED: FieldError = FieldError::Invalid {
     expected: "1 to 8 distinct language tags such as tr, ru, az, fa or pt-br",
 };
 
+/// Appends a language list (a count, then each tag as `short` bytes).
+pub(crate) fn put_languages(out: &mut Vec<u8>, tags: &[String]) -> Result<(), DecodeError> {
+    encoding::put_count(out, tags.len());
+    for tag in tags {
+        out.put_short_bytes(tag.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Reads a language list and checks it as [`languages`] does; the stored form must be the
+/// canonical (lowercase, trimmed) one. With `allow_empty`, an empty list is accepted.
+pub(crate) fn read_languages(
+    r: &mut Reader<'_>,
+    allow_empty: bool,
+) -> Result<Vec<String>, DecodeError> {
+    let count = read_count(r, Field::Languages, MAX_LANGUAGES)?;
+    if count == 0 && allow_empty {
+        return Ok(Vec::new());
+    }
+    let mut tags = Vec::with_capacity(count);
+    for _ in 0..count {
+        let tag = std::str::from_utf8(r.short_bytes()?)
+            .map_err(|_| DecodeError::NotCanonical(Field::Languages))?;
+        tags.push(tag.to_owned());
+    }
+    let checked = languages(&tags)?;
+    if checked != tags {
+        return Err(DecodeError::NotCanonical(Field::Languages));
+    }
+    Ok(checked)
+}
+
 /// Checks and lowercases language tags: 1 to [`MAX_LANGUAGES`], each a BCP 47-shaped tag
 /// (a 2-8 letter primary subtag, then `-` and 1-8 letters or digits), none twice.
-fn languages(tags: &[String]) -> Result<Vec<String>, FieldError> {
+pub(crate) fn languages(tags: &[String]) -> Result<Vec<String>, FieldError> {
     if tags.is_empty() || tags.len() > MAX_LANGUAGES {
         return Err(LANGUAGES_EXPECTED);
     }

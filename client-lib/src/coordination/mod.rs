@@ -19,6 +19,9 @@
 //! - [`audit`]: each member's hash-chained audit log.
 //! - [`message`]: the typed organization messages members, coordinators and requesters
 //!   exchange over their sessions.
+//! - [`offer`]: signed shelter and travel offers and the book of them.
+//! - [`vetting`]: coordinators' signed vetting records on hosts and travel helpers.
+//! - [`matching`]: ranking offers for a case, with reasons.
 
 pub mod audit;
 pub mod case;
@@ -29,8 +32,11 @@ pub mod ids;
 pub mod intake;
 pub mod lifecycle;
 pub mod message;
+pub mod matching;
+pub mod offer;
 pub mod role;
 pub mod roster;
+pub mod vetting;
 pub mod vouch;
 
 pub use audit::{Action, AuditEntry, AuditError, AuditLog, Checkpoint};
@@ -42,6 +48,12 @@ pub use ids::{CaseId, EpochHash, EventHash, OrgId};
 pub use intake::{IntakeForm, IntakeRequest, Need, Needs, Urgency};
 pub use lifecycle::Status;
 pub use message::OrgMessage;
+pub use matching::{Candidate, Exclusion, Exclusions, MatchReport, Seeker};
+pub use offer::{
+    Day, HouseRule, HouseRules, Offer, OfferBody, OfferBook, OfferChange, OfferError, OfferId,
+    OfferTerms, Provision, Provisions,
+};
 pub use role::{CaseAction, Role};
 pub use roster::{Member, Referrer, Roster, RosterChange, RosterDraft, RosterEpoch, RosterError};
+pub use vetting::{Vetting, VettingError, VettingKind};
 pub use vouch::{Tier, Vouch, VouchError};
