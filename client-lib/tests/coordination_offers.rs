@@ -864,3 +864,30 @@ proptest! {
         let _ = Vetting::decode(&framed);
     }
 }
+
+#[test]
+fn the_largest_offer_fits_its_bound() {
+    use corridor_client::coordination::offer::MAX_OFFER_LEN;
+    let org = Org::new();
+    let wide = "𐍈".repeat(100); // 100 characters of four bytes each
+    let tags: Vec<String> = (0..8)
+        .map(|i| format!("abcdefg{}-abcdefgh-abcdefgh-abcdefgh", char::from(b'a' + i)))
+        .collect();
+    let terms = OfferTerms {
+        from: day("2027-01-01"),
+        to: day("2027-12-31"),
+        body: OfferBody::Shelter {
+            region: wide.clone(),
+            city: wide,
+            beds: 50,
+            rules: HouseRules::new(&[HouseRule::WomenOnly, HouseRule::NoChildren]).unwrap(),
+            accessible: true,
+            pets: true,
+            languages: tags,
+        },
+    };
+    let offer = Offer::publish(&org.host, org.org, offer_id(1), terms, T0).unwrap();
+    let bytes = offer.encode().unwrap();
+    assert_eq!(bytes.len(), MAX_OFFER_LEN);
+    assert_eq!(Offer::decode(&bytes).unwrap(), offer);
+}

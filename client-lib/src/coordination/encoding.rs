@@ -55,6 +55,8 @@ pub enum Kind {
     Vetting = 0x21,
     /// A requester's consent to a transfer or referral ([`super::consent::Consent`]).
     Consent = 0x22,
+    /// Two coordinators overriding consent ([`super::consent::ConsentOverride`]).
+    ConsentOverride = 0x23,
 }
 
 /// Why bytes were refused as a coordination message. Carries no part of the input.
@@ -194,6 +196,10 @@ pub enum Field {
     SharedFields,
     /// What a consent is for (transfer or referral).
     Purpose,
+    /// A check-in code.
+    CheckinCode,
+    /// A check-in schedule.
+    Schedule,
 }
 
 impl fmt::Display for Field {
@@ -240,6 +246,8 @@ impl fmt::Display for Field {
             Self::Partner => "partner",
             Self::SharedFields => "fields",
             Self::Purpose => "purpose",
+            Self::CheckinCode => "check-in code",
+            Self::Schedule => "schedule",
         })
     }
 }

@@ -22,10 +22,14 @@
 //! - [`offer`]: signed shelter and travel offers and the book of them.
 //! - [`vetting`]: coordinators' signed vetting records on hosts and travel helpers.
 //! - [`matching`]: ranking offers for a case, with reasons.
+//! - [`checkin`]: check-in codes, schedules, escalation and alerts.
+//! - [`consent`]: the requester's signed consent to a transfer or referral, and overrides.
 
 pub mod audit;
 pub mod case;
 pub mod certificate;
+pub mod checkin;
+pub mod consent;
 pub mod encoding;
 pub mod event;
 pub mod ids;
@@ -42,6 +46,13 @@ pub mod vouch;
 pub use audit::{Action, AuditEntry, AuditError, AuditLog, Checkpoint};
 pub use case::{Applied, Case, CaseError, CaseState, Note};
 pub use certificate::{CertificateError, MembershipCertificate};
+pub use checkin::{
+    Alert, AlertBook, AlertId, AlertKind, CheckinCode, CheckinCodes, CheckinKind, Escalation,
+    Schedule,
+};
+pub use consent::{
+    Authority, CaseField, CaseFields, Consent, ConsentAsk, ConsentError, ConsentOverride, Purpose,
+};
 pub use encoding::{DecodeError, Field, FieldError};
 pub use event::{CaseEvent, EventBody, EventHeader};
 pub use ids::{CaseId, EpochHash, EventHash, OrgId};

@@ -14,7 +14,7 @@ use super::encoding::{
     read_flag, read_header, read_key, read_text, short_hex, signed_bytes,
 };
 use super::ids::OrgId;
-use super::intake::{MAX_LANGUAGES, MAX_REGION, put_languages, read_languages};
+use super::intake::{MAX_LANGUAGE_TAG, MAX_LANGUAGES, MAX_REGION, put_languages, read_languages};
 use super::role::Role;
 use super::roster::{Roster, RosterError};
 use crate::primitives::CryptoError;
@@ -49,10 +49,10 @@ pub const MAX_OFFER_LEN: usize = 2
     + 4
     + 4
     + 1
-    + 3 * (4 + 4 * MAX_PLACE)
+    + 2 * (4 + 4 * MAX_PLACE)
     + 4
-    + 64
-    + MAX_LANGUAGES * 36
+    + 4
+    + MAX_LANGUAGES * (1 + MAX_LANGUAGE_TAG)
     + 64;
 
 /// A calendar day: days since 1970-01-01 (UTC). Offers and needs are dated to the day.
