@@ -35,8 +35,8 @@ pub mod event;
 pub mod ids;
 pub mod intake;
 pub mod lifecycle;
-pub mod message;
 pub mod matching;
+pub mod message;
 pub mod offer;
 pub mod role;
 pub mod roster;
@@ -58,8 +58,8 @@ pub use event::{CaseEvent, EventBody, EventHeader};
 pub use ids::{CaseId, EpochHash, EventHash, OrgId};
 pub use intake::{IntakeForm, IntakeRequest, Need, Needs, Urgency};
 pub use lifecycle::Status;
-pub use message::OrgMessage;
 pub use matching::{Candidate, Exclusion, Exclusions, MatchReport, Seeker};
+pub use message::OrgMessage;
 pub use offer::{
     Day, HouseRule, HouseRules, Offer, OfferBody, OfferBook, OfferChange, OfferError, OfferId,
     OfferTerms, Provision, Provisions,
