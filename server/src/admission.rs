@@ -2,9 +2,13 @@
 //! of an operator token.
 //!
 //! A challenge is `timestamp (8) || random (16) || HMAC-SHA256(secret, timestamp || random)`
-//! under a secret drawn when the process starts, so the relay keeps no state per issued
-//! challenge. A used challenge is remembered until it expires, so each admits one mailbox.
-//! Challenges do not survive a restart (the secret is not stored).
+//! under a secret, so the relay keeps no state per issued challenge. A used challenge is
+//! remembered until it expires, so each admits one mailbox.
+//!
+//! On sled the secret is drawn when the process starts and used challenges are remembered
+//! in memory, so challenges do not survive a restart. On PostgreSQL every instance reads
+//! one secret from the database and used challenges are rows there
+//! ([`crate::postgres`]), so a challenge issued by one instance is accepted once by any.
 
 use crate::error::ApiError;
 use corridor_wire::api;
@@ -17,7 +21,8 @@ use zeroize::Zeroizing;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
-const RANDOM_LEN: usize = 16;
+/// Length of a challenge's random part.
+pub const RANDOM_LEN: usize = 16;
 const TAG_LEN: usize = 32;
 /// Length of an issued challenge.
 pub const CHALLENGE_LEN: usize = 8 + RANDOM_LEN + TAG_LEN;
@@ -28,6 +33,30 @@ const USED_CAPACITY: usize = 1_000_000;
 /// Fills `buf` from the operating system's generator.
 pub fn random_bytes(buf: &mut [u8]) -> Result<(), ApiError> {
     getrandom::fill(buf).map_err(|_| ApiError::INTERNAL)
+}
+
+/// What a checked admission was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// An operator token (nothing to consume).
+    Token,
+    /// A solved challenge, still to be consumed.
+    Pow(UsedChallenge),
+}
+
+/// A genuine solved challenge: its random part and the second it was issued.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UsedChallenge {
+    /// The challenge's random part (unique per challenge).
+    pub random: [u8; RANDOM_LEN],
+    /// When it was issued (unix seconds).
+    pub issued: u64,
+}
+
+impl std::fmt::Debug for UsedChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UsedChallenge(..)")
+    }
 }
 
 /// Issues and checks challenges; checks operator tokens.
@@ -57,13 +86,28 @@ impl Admission {
     pub fn new(difficulty: u8, ttl_secs: u64, tokens: &[String]) -> Result<Self, ApiError> {
         let mut secret = Zeroizing::new([0u8; 32]);
         random_bytes(secret.as_mut())?;
-        Ok(Self {
+        Ok(Self::with_secret(secret, difficulty, ttl_secs, tokens))
+    }
+
+    /// Over a given `secret` (shared by every instance on one database).
+    pub fn with_secret(
+        secret: Zeroizing<[u8; 32]>,
+        difficulty: u8,
+        ttl_secs: u64,
+        tokens: &[String],
+    ) -> Self {
+        Self {
             secret,
             difficulty,
             ttl_secs,
             used: Mutex::new(HashMap::new()),
             token_hashes: tokens.iter().map(|t| token_hash(t)).collect(),
-        })
+        }
+    }
+
+    /// Seconds a challenge stays valid.
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
     }
 
     /// The difficulty challenges are issued with.
@@ -89,8 +133,19 @@ impl Admission {
         Ok(out)
     }
 
-    /// Admits a mailbox creation, consuming the challenge if that is the admission.
+    /// Admits a mailbox creation, consuming the challenge (in this process's memory) if that
+    /// is the admission.
     pub fn admit(&self, admission: &api::Admission, now: u64) -> Result<(), ApiError> {
+        match self.check(admission, now)? {
+            Checked::Token => Ok(()),
+            Checked::Pow(used) => self.consume(used, now),
+        }
+    }
+
+    /// Checks an admission without consuming anything: a known token, or a genuine, fresh,
+    /// solved challenge, whose [`UsedChallenge`] the caller must then consume exactly once
+    /// (in memory with [`Admission::admit`], or in the shared database).
+    pub fn check(&self, admission: &api::Admission, now: u64) -> Result<Checked, ApiError> {
         match admission {
             api::Admission::Token { token } => {
                 let hash = token_hash(token);
@@ -99,7 +154,7 @@ impl Admission {
                     found |= known.ct_eq(&hash);
                 }
                 if bool::from(found) {
-                    Ok(())
+                    Ok(Checked::Token)
                 } else {
                     Err(ApiError::BAD_ADMISSION)
                 }
@@ -107,11 +162,18 @@ impl Admission {
             api::Admission::Pow {
                 challenge,
                 solution,
-            } => self.check_pow(challenge.as_bytes(), *solution, now),
+            } => self
+                .check_pow(challenge.as_bytes(), *solution, now)
+                .map(Checked::Pow),
         }
     }
 
-    fn check_pow(&self, challenge: &[u8], solution: u64, now: u64) -> Result<(), ApiError> {
+    fn check_pow(
+        &self,
+        challenge: &[u8],
+        solution: u64,
+        now: u64,
+    ) -> Result<UsedChallenge, ApiError> {
         if challenge.len() != CHALLENGE_LEN {
             return Err(ApiError::BAD_ADMISSION);
         }
@@ -130,6 +192,11 @@ impl Admission {
         if !corridor_wire::pow::check(challenge, solution, self.difficulty) {
             return Err(ApiError::BAD_ADMISSION);
         }
+        Ok(UsedChallenge { random, issued })
+    }
+
+    fn consume(&self, challenge: UsedChallenge, now: u64) -> Result<(), ApiError> {
+        let UsedChallenge { random, issued } = challenge;
         let mut used = self.used.lock().map_err(|_| ApiError::INTERNAL)?;
         if used.contains_key(&random) {
             return Err(ApiError::CHALLENGE_USED);

@@ -25,6 +25,99 @@ impl Drop for OperatorTokens {
     }
 }
 
+/// Which storage engine holds the relay's data.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// The embedded sled database in `data_dir` (the zero-configuration default; one
+    /// relay process).
+    #[default]
+    Sled,
+    /// A PostgreSQL database at `database_url`, which several relay instances may share.
+    Postgres,
+}
+
+/// A PostgreSQL connection URL or key/value string (`postgres://user:password@host/db`).
+/// `Debug` and [`DatabaseUrl::redacted`] never show the password; the string is wiped when
+/// dropped.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with any password replaced by `***` (for logs and errors).
+    pub fn redacted(&self) -> String {
+        let url = self.0.as_str();
+        // URL form: scheme://user:password@host...
+        if let Some(scheme_end) = url.find("://") {
+            let rest = &url[scheme_end + 3..];
+            let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+            if let Some(at) = rest[..authority_end].rfind('@') {
+                let userinfo = &rest[..at];
+                let user = userinfo.split(':').next().unwrap_or("");
+                let mut out = format!("{}{user}", &url[..scheme_end + 3]);
+                if userinfo.contains(':') {
+                    out.push_str(":***");
+                }
+                out.push_str(&rest[at..authority_end]);
+                out.push_str(&redact_query(&rest[authority_end..]));
+                return out;
+            }
+            let mut out = url[..scheme_end + 3 + authority_end].to_string();
+            out.push_str(&redact_query(&rest[authority_end..]));
+            return out;
+        }
+        // Key/value form: host=... password=... dbname=...
+        url.split_whitespace()
+            .map(|pair| {
+                if pair.to_ascii_lowercase().starts_with("password=") {
+                    "password=***".to_string()
+                } else {
+                    pair.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// `?a=b&password=c` with the password's value replaced.
+fn redact_query(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_string();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            if pair.to_ascii_lowercase().starts_with("password=") {
+                "password=***".to_string()
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.redacted())
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl Drop for DatabaseUrl {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 /// Every setting of the relay. Field names are the TOML keys.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +126,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory of the sled database.
     pub data_dir: PathBuf,
+    /// The storage engine: `sled` (default) or `postgres`.
+    pub storage: Storage,
+    /// The PostgreSQL database (with `storage = "postgres"`).
+    pub database_url: Option<DatabaseUrl>,
+    /// Most connections to PostgreSQL each relay instance opens for reads (the writer and
+    /// the notification listener use one more each).
+    pub database_pool_size: usize,
     /// PEM certificate chain; with `tls_key`, the relay serves HTTPS itself.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
@@ -107,6 +207,9 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("corridor-relay-data"),
+            storage: Storage::Sled,
+            database_url: None,
+            database_pool_size: 16,
             tls_cert: None,
             tls_key: None,
             pow_difficulty: 20,
@@ -190,6 +293,21 @@ pub struct Args {
     /// Data directory [default: ./corridor-relay-data].
     #[arg(long, env = "CORRIDOR_RELAY_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Storage engine: sled (embedded, default) or postgres (shared by several instances).
+    #[arg(long, env = "CORRIDOR_RELAY_STORAGE", value_name = "ENGINE")]
+    pub storage: Option<Storage>,
+    /// PostgreSQL URL for --storage postgres, e.g. postgres://relay@db.internal/corridor.
+    /// Prefer the config file or the environment for a password: flags show in `ps`.
+    #[arg(
+        long,
+        env = "CORRIDOR_RELAY_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<DatabaseUrl>,
+    /// Most read connections to PostgreSQL per instance [default: 16].
+    #[arg(long, env = "CORRIDOR_RELAY_DATABASE_POOL_SIZE", value_name = "N")]
+    pub database_pool_size: Option<usize>,
     /// PEM certificate chain for HTTPS (needs --tls-key).
     #[arg(long, env = "CORRIDOR_RELAY_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
@@ -350,6 +468,9 @@ impl Config {
         if args.tls_cert.is_some() {
             config.tls_cert = args.tls_cert;
         }
+        if args.database_url.is_some() {
+            config.database_url = args.database_url;
+        }
         if args.tls_key.is_some() {
             config.tls_key = args.tls_key;
         }
@@ -358,6 +479,8 @@ impl Config {
             args,
             listen,
             data_dir,
+            storage,
+            database_pool_size,
             pow_difficulty,
             challenge_ttl_secs,
             max_body_bytes,
@@ -443,6 +566,19 @@ impl Config {
                  least one envelope (4096)",
             ));
         }
+        if self.storage == Storage::Postgres
+            && self
+                .database_url
+                .as_ref()
+                .is_none_or(|url| url.0.is_empty())
+        {
+            return Err(ConfigError::Invalid(
+                "storage = \"postgres\" needs database_url (or CORRIDOR_RELAY_DATABASE_URL)",
+            ));
+        }
+        if self.database_pool_size == 0 {
+            return Err(ConfigError::Invalid("database_pool_size must be positive"));
+        }
         if self.store_cache_bytes < 1024 * 1024 {
             return Err(ConfigError::Invalid(
                 "store_cache_bytes must be at least 1048576",
@@ -508,5 +644,46 @@ mod tests {
         let config = Config::load(parse(&["--compact-on-start", "true"])).unwrap();
         assert!(config.compact_on_start);
         assert_eq!(config.store_cache_bytes, 16 * 1024 * 1024);
+        assert!(Config::load(parse(&["--storage", "postgres"])).is_err());
+    }
+
+    #[test]
+    fn postgres_is_chosen_by_file_env_or_flag_and_its_password_never_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relay.toml");
+        std::fs::write(
+            &file,
+            "storage = \"postgres\"\ndatabase_url = \"postgres://relay:s3cr3t-pw@db.internal:5433/corridor?sslmode=disable\"\n",
+        )
+        .unwrap();
+        let config = Config::load(parse(&["--config", file.to_str().unwrap()])).unwrap();
+        assert_eq!(config.storage, Storage::Postgres);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(
+            shown.contains("postgres://relay:***@db.internal:5433/corridor"),
+            "{shown}"
+        );
+        let flags = Config::load(parse(&[
+            "--storage",
+            "postgres",
+            "--database-url",
+            "host=/run/pg user=relay password=s3cr3t-pw dbname=corridor",
+        ]))
+        .unwrap();
+        let url = flags.database_url.clone().unwrap();
+        assert!(!format!("{flags:?}").contains("s3cr3t-pw"));
+        assert_eq!(
+            url.redacted(),
+            "host=/run/pg user=relay password=*** dbname=corridor"
+        );
+        assert_eq!(
+            DatabaseUrl("postgres://relay@db/c?password=s3cr3t-pw&x=1".into()).redacted(),
+            "postgres://relay@db/c?password=***&x=1"
+        );
+        assert_eq!(
+            DatabaseUrl("postgresql://u:p@h/d".into()).redacted(),
+            "postgresql://u:***@h/d"
+        );
     }
 }

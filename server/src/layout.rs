@@ -93,6 +93,23 @@ pub fn seen_key(target: &Key32, nonce: &[u8]) -> Key32 {
     derive("seen", &input)
 }
 
+/// The key under which a used proof-of-work challenge is remembered on PostgreSQL: a hash
+/// of its random part.
+pub fn used_challenge_key(random: &[u8]) -> Key32 {
+    derive("challenge", random)
+}
+
+/// The bucket (one of 65,536) a deposit's wake-up notification names on PostgreSQL: instances
+/// wake the fetches waiting on any mailbox of that bucket, and each re-reads its own. A
+/// bucket, not the mailbox key, so that PostgreSQL's notification queue (kept in memory and
+/// in `pg_notify/` until every listener read it) cannot be matched to a mailbox row.
+///
+/// The mailbox key is itself a SHA-256 output, so its first two bytes are a uniform bucket;
+/// whoever holds the database can compute the bucket of every mailbox either way.
+pub fn notify_bucket(mailbox: &Key32) -> u16 {
+    u16::from_be_bytes([mailbox[0], mailbox[1]])
+}
+
 /// Masks (or unmasks) the mailbox key stored in a route row; only the deposit id unmasks it.
 pub fn mask_mailbox(deposit_id: &[u8; ID_LEN], mailbox: &Key32) -> Key32 {
     xor(mailbox, &derive("route-mask", deposit_id))

@@ -7,8 +7,9 @@
 //!
 //! Entry points:
 //!
-//! - [`run`]: open the sled store in the configured data directory and serve on a
-//!   listener until a shutdown future completes (what the binary does);
+//! - [`run`]: open the configured storage engine (sled in the data directory, or a
+//!   PostgreSQL database several instances share) and serve on a listener until a
+//!   shutdown future completes (what the binary does);
 //! - [`serve`]: the same over an [`AppState`] the caller built (any store, any clock);
 //! - [`app`]: the bare [`axum::Router`], for handler tests with `tower::ServiceExt::oneshot`.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod layout;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod postgres;
 pub mod replay;
 pub mod state;
 pub mod store;
@@ -97,14 +99,20 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens the sled store in `config.data_dir` (creating it) and serves on `listener` until
-/// `shutdown` completes; then finishes in-flight requests, flushes and returns.
+/// Opens the configured storage engine (the sled store in `config.data_dir`, creating it,
+/// or the PostgreSQL database at `config.database_url`, migrating it) and serves on
+/// `listener` until `shutdown` completes; then finishes in-flight requests, flushes and
+/// returns.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayError> {
     config.validate()?;
+    if config.storage == config::Storage::Postgres {
+        let state = AppState::postgres(config, Arc::new(SystemClock)).await?;
+        return serve(listener, state, shutdown).await;
+    }
     std::fs::create_dir_all(&config.data_dir)?;
     // Only the relay's user may read its data.
     #[cfg(unix)]
@@ -155,10 +163,13 @@ pub async fn serve(
         tracing::info!("shutting down: finishing in-flight requests");
         stopping.begin_shutdown();
     };
+    let data = match (&config.storage, &config.database_url) {
+        (config::Storage::Postgres, Some(url)) => format!("postgres {}", url.redacted()),
+        _ => config.data_dir.display().to_string(),
+    };
     tracing::info!(
-        "{LISTENING_PREFIX}{scheme}://{addr}, data in {}, at most {} connections (open-file \
+        "{LISTENING_PREFIX}{scheme}://{addr}, data in {data}, at most {} connections (open-file \
          limit {})",
-        config.data_dir.display(),
         limits.max_connections,
         limits
             .open_file_limit

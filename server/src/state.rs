@@ -4,12 +4,12 @@ use crate::RelayError;
 use crate::admission::Admission;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::data::StoredMessage;
-use crate::data::{DataError, MailboxCaps};
+use crate::data::{BundleRow, DataError, MailboxCaps, MailboxRow, StoredMessage};
 use crate::error::ApiError;
 use crate::layout::Key32;
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
+use crate::postgres::PgEngine;
 use crate::replay::ReplayCache;
 use crate::store::{MemoryStore, Store, StoreError};
 use crate::waiters::Waiters;
@@ -18,12 +18,22 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Where the data lives: one process's store with its writer thread, or a PostgreSQL
+/// database that several instances share.
+#[derive(Debug)]
+enum Engine {
+    Local {
+        store: Arc<dyn Store>,
+        writer: Writer,
+    },
+    Postgres(PgEngine),
+}
+
 #[derive(Debug)]
 struct Inner {
     config: Config,
-    store: Arc<dyn Store>,
+    engine: Engine,
     clock: Arc<dyn Clock>,
-    writer: Writer,
     waiters: Arc<Waiters>,
     replay: ReplayCache,
     admission: Admission,
@@ -51,13 +61,7 @@ impl AppState {
         config.validate()?;
         let metrics = Arc::new(Metrics::new());
         let waiters = Arc::new(Waiters::default());
-        let caps = MailboxCaps {
-            max_messages: config.max_messages_per_mailbox,
-            max_bytes: config.max_bytes_per_mailbox,
-            max_mailboxes: config.max_mailboxes,
-            max_bundles: config.max_bundles,
-            bundle_one_time_per_hour: config.bundle_one_time_per_hour,
-        };
+        let caps = caps(&config);
         let writer = Writer::start(
             store.clone(),
             caps,
@@ -75,6 +79,50 @@ impl AppState {
             &config.operator_tokens.0,
         )
         .map_err(|_| RelayError::Random)?;
+        Ok(Self::assemble(
+            config,
+            Engine::Local { store, writer },
+            clock,
+            waiters,
+            admission,
+            metrics,
+        ))
+    }
+
+    /// State over the PostgreSQL database at `config.database_url`: connects, applies
+    /// pending schema migrations, counts a boot epoch and starts this instance's writer and
+    /// notification listener ([`crate::postgres`]). Any number of instances may share one
+    /// database.
+    pub async fn postgres(config: Config, clock: Arc<dyn Clock>) -> Result<Self, RelayError> {
+        config.validate()?;
+        let metrics = Arc::new(Metrics::new());
+        let waiters = Arc::new(Waiters::default());
+        let engine =
+            PgEngine::open(&config, caps(&config), waiters.clone(), metrics.clone()).await?;
+        let admission = Admission::with_secret(
+            engine.challenge_secret(),
+            config.pow_difficulty,
+            config.challenge_ttl_secs,
+            &config.operator_tokens.0,
+        );
+        Ok(Self::assemble(
+            config,
+            Engine::Postgres(engine),
+            clock,
+            waiters,
+            admission,
+            metrics,
+        ))
+    }
+
+    fn assemble(
+        config: Config,
+        engine: Engine,
+        clock: Arc<dyn Clock>,
+        waiters: Arc<Waiters>,
+        admission: Admission,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let limiter = Limiter::new(
             config.rate_limit_per_sec,
             config.rate_limit_burst,
@@ -86,13 +134,12 @@ impl AppState {
         let long_poll_slots = Arc::new(tokio::sync::Semaphore::new(
             (config.max_concurrent_requests / 2).max(1),
         ));
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 replay: ReplayCache::new(config.replay_cache_entries),
                 config,
-                store,
+                engine,
                 clock,
-                writer,
                 waiters,
                 admission,
                 metrics,
@@ -100,7 +147,7 @@ impl AppState {
                 long_poll_slots,
                 shutdown,
             }),
-        })
+        }
     }
 
     /// State over a fresh [`MemoryStore`] (for tests).
@@ -113,9 +160,76 @@ impl AppState {
         &self.inner.config
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+    /// The store, when the data lives in this process (sled or memory); `None` on
+    /// PostgreSQL.
+    pub fn store(&self) -> Option<&Arc<dyn Store>> {
+        match &self.inner.engine {
+            Engine::Local { store, .. } => Some(store),
+            Engine::Postgres(_) => None,
+        }
+    }
+
+    /// The storage engine in use.
+    pub fn storage(&self) -> crate::config::Storage {
+        match &self.inner.engine {
+            Engine::Local { .. } => crate::config::Storage::Sled,
+            Engine::Postgres(_) => crate::config::Storage::Postgres,
+        }
+    }
+
+    /// How many rows of one kind are stored (`prefix` as in [`crate::layout`]; on
+    /// PostgreSQL the rows of the table that holds them), for tests and monitoring.
+    pub async fn count_rows(&self, prefix: u8) -> Result<u64, StoreError> {
+        match &self.inner.engine {
+            Engine::Local { store, .. } => store.count_prefix(&[prefix]),
+            Engine::Postgres(pg) => pg.count_rows(prefix).await,
+        }
+    }
+
+    /// Where a deposit id routes: the mailbox key and the stored credential hash.
+    pub(crate) async fn route(
+        &self,
+        deposit_id: &[u8; corridor_wire::ID_LEN],
+    ) -> Result<Option<(Key32, Key32)>, StoreError> {
+        match &self.inner.engine {
+            Engine::Local { store, .. } => crate::data::route(store.as_ref(), deposit_id),
+            Engine::Postgres(pg) => pg.route(deposit_id).await,
+        }
+    }
+
+    /// The mailbox stored under `key`, if any.
+    pub(crate) async fn mailbox(&self, key: &Key32) -> Result<Option<MailboxRow>, StoreError> {
+        match &self.inner.engine {
+            Engine::Local { store, .. } => crate::data::mailbox(store.as_ref(), key),
+            Engine::Postgres(pg) => pg.mailbox(key).await,
+        }
+    }
+
+    /// The bundle stored for `bundle_id`, if any.
+    pub(crate) async fn bundle(
+        &self,
+        bundle_id: &[u8; corridor_wire::ID_LEN],
+    ) -> Result<Option<BundleRow>, StoreError> {
+        match &self.inner.engine {
+            Engine::Local { store, .. } => crate::data::bundle(store.as_ref(), bundle_id),
+            Engine::Postgres(pg) => pg.bundle(bundle_id).await,
+        }
+    }
+
+    /// Admits a mailbox creation: an operator token, or a solved challenge consumed once
+    /// (in this process on sled; for every instance on PostgreSQL).
+    pub(crate) async fn admit(
+        &self,
+        admission: &corridor_wire::api::Admission,
+    ) -> Result<(), ApiError> {
+        let now = self.inner.clock.now();
+        match &self.inner.engine {
+            Engine::Local { .. } => self.inner.admission.admit(admission, now),
+            Engine::Postgres(pg) => match self.inner.admission.check(admission, now)? {
+                crate::admission::Checked::Token => Ok(()),
+                crate::admission::Checked::Pow(used) => pg.consume_challenge(used).await,
+            },
+        }
     }
 
     /// The clock.
@@ -155,7 +269,11 @@ impl AppState {
 
     /// Submits a mutation to the group-commit writer and waits until it is durable.
     pub(crate) async fn write(&self, op: Op) -> Result<Outcome, ApiError> {
-        self.inner.writer.submit(op).await.map_err(|err| match err {
+        let result = match &self.inner.engine {
+            Engine::Local { writer, .. } => writer.submit(op).await,
+            Engine::Postgres(pg) => pg.write(op).await,
+        };
+        result.map_err(|err| match err {
             DataError::NoMailbox => ApiError::NO_SUCH_MAILBOX,
             DataError::NoBundle => ApiError::NO_SUCH_BUNDLE,
             DataError::MailboxFull => ApiError::MAILBOX_FULL,
@@ -183,18 +301,24 @@ impl AppState {
     /// Up to `fetch_batch` messages of `mailbox` that may be handed out now: durable (never
     /// one whose deposit is not yet flushed, which a crash could take back) and within
     /// the TTL at this moment.
-    pub(crate) fn fetchable(&self, mailbox: &Key32) -> Result<Vec<StoredMessage>, StoreError> {
-        let mut messages = crate::data::messages(
-            self.inner.store.as_ref(),
-            mailbox,
-            self.inner.config.fetch_batch,
-            self.ttl_cutoff_hour(),
-        )?;
-        // Read after the messages: a deposit is marked unflushed before it is applied.
-        if let Some(first) = self.inner.writer.unflushed().first(mailbox) {
-            messages.retain(|m| m.seq < first);
+    ///
+    /// On PostgreSQL every visible row is committed, and so durable.
+    pub(crate) async fn fetchable(
+        &self,
+        mailbox: &Key32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let (limit, cutoff) = (self.inner.config.fetch_batch, self.ttl_cutoff_hour());
+        match &self.inner.engine {
+            Engine::Local { store, writer } => {
+                let mut messages = crate::data::messages(store.as_ref(), mailbox, limit, cutoff)?;
+                // Read after the messages: a deposit is marked unflushed before it is applied.
+                if let Some(first) = writer.unflushed().first(mailbox) {
+                    messages.retain(|m| m.seq < first);
+                }
+                Ok(messages)
+            }
+            Engine::Postgres(pg) => pg.messages(mailbox, limit, cutoff).await,
         }
-        Ok(messages)
     }
 
     /// Remembers an accepted signed request durably (through the writer), so it is
@@ -216,6 +340,16 @@ impl AppState {
     /// does this every `sweep_interval_secs`.
     pub async fn sweep(&self) -> Result<u64, ApiError> {
         self.inner.admission.prune(self.inner.clock.now());
+        if let Engine::Postgres(pg) = &self.inner.engine {
+            let hour = self.inner.clock.hour();
+            return pg
+                .sweep(self.ttl_cutoff_hour(), hour.saturating_sub(1), hour)
+                .await
+                .map_err(|err| {
+                    tracing::warn!("expiry sweep failed: {err}");
+                    ApiError::INTERNAL
+                });
+        }
         match self
             .write(Op::Expire {
                 cutoff_hour: self.ttl_cutoff_hour(),
@@ -242,6 +376,19 @@ impl AppState {
     /// Stops the writer after flushing everything queued. Later writes answer 503.
     pub async fn close(&self) {
         self.begin_shutdown();
-        self.inner.writer.stop().await;
+        match &self.inner.engine {
+            Engine::Local { writer, .. } => writer.stop().await,
+            Engine::Postgres(pg) => pg.close().await,
+        }
+    }
+}
+
+fn caps(config: &Config) -> MailboxCaps {
+    MailboxCaps {
+        max_messages: config.max_messages_per_mailbox,
+        max_bytes: config.max_bytes_per_mailbox,
+        max_mailboxes: config.max_mailboxes,
+        max_bundles: config.max_bundles,
+        bundle_one_time_per_hour: config.bundle_one_time_per_hour,
     }
 }

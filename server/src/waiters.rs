@@ -57,6 +57,25 @@ impl Waiters {
         }
     }
 
+    /// Wakes every fetch waiting on a mailbox for which `matches` is true (the PostgreSQL
+    /// engine's notifications name only a bucket of mailboxes, see
+    /// [`crate::layout::notify_bucket`]).
+    pub fn wake_where(&self, matches: impl Fn(&Key32) -> bool) {
+        if let Ok(map) = self.map.lock() {
+            for (key, notify) in map.iter() {
+                if matches(key) {
+                    notify.notify_waiters();
+                }
+            }
+        }
+    }
+
+    /// Wakes every waiting fetch (each re-reads its mailbox; used when notifications may
+    /// have been missed).
+    pub fn wake_all(&self) {
+        self.wake_where(|_| true);
+    }
+
     /// Number of fetches registered, over all mailboxes.
     pub fn fetches(&self) -> usize {
         self.map

@@ -1,7 +1,6 @@
 //! Prekey bundles: publish or replace, fetch (consuming one one-time prekey), delete.
 
 use super::{check_signed, read_failed};
-use crate::data;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::layout;
@@ -55,8 +54,10 @@ pub(crate) async fn publish(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<PublishBundleRequest>,
 ) -> Result<Json<PublishBundleResponse>, ApiError> {
-    if let Some(existing) =
-        data::bundle(state.store().as_ref(), req.bundle_id.as_bytes()).map_err(read_failed)?
+    if let Some(existing) = state
+        .bundle(req.bundle_id.as_bytes())
+        .await
+        .map_err(read_failed)?
     {
         if existing.auth_key != req.auth_key.0 {
             return Err(ApiError::BUNDLE_KEY_MISMATCH);
@@ -158,7 +159,9 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<DeleteBundleRequest>,
 ) -> Result<Json<DeleteBundleResponse>, ApiError> {
-    let existing = data::bundle(state.store().as_ref(), req.bundle_id.as_bytes())
+    let existing = state
+        .bundle(req.bundle_id.as_bytes())
+        .await
         .map_err(read_failed)?
         .ok_or(ApiError::NO_SUCH_BUNDLE)?;
     let transcript = DeleteBundleRequest::transcript(

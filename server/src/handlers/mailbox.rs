@@ -2,7 +2,6 @@
 
 use super::{check_signed, read_failed};
 use crate::admission::random_bytes;
-use crate::data;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::layout;
@@ -49,9 +48,7 @@ pub(crate) async fn create(
 ) -> Result<Json<CreateMailboxResponse>, ApiError> {
     // Admission first: a request without it learns nothing else (not even whether its
     // key would do).
-    state
-        .admission()
-        .admit(&req.admission, state.clock().now())?;
+    state.admit(&req.admission).await?;
     if !valid_key(req.auth_key.as_bytes()) {
         return Err(ApiError::BAD_KEY);
     }
@@ -100,7 +97,9 @@ pub(crate) async fn deposit(
     if req.envelope.as_bytes().len() != ENVELOPE_SIZE {
         return Err(ApiError::BAD_ENVELOPE_SIZE);
     }
-    let (mailbox, credential_hash) = data::route(state.store().as_ref(), req.deposit_id.as_bytes())
+    let (mailbox, credential_hash) = state
+        .route(req.deposit_id.as_bytes())
+        .await
         .map_err(read_failed)?
         .ok_or(ApiError::NO_SUCH_MAILBOX)?;
     let presented = layout::credential_hash(req.credential.as_bytes());
@@ -139,7 +138,9 @@ pub(crate) async fn fetch(
     ApiJson(req): ApiJson<FetchRequest>,
 ) -> Result<Json<FetchResponse>, ApiError> {
     let key = layout::mailbox_key(req.read_id.as_bytes());
-    let record = data::mailbox(state.store().as_ref(), &key)
+    let record = state
+        .mailbox(&key)
+        .await
         .map_err(read_failed)?
         .ok_or(ApiError::NO_SUCH_MAILBOX)?;
     let transcript = FetchRequest::transcript(
@@ -170,13 +171,9 @@ pub(crate) async fn fetch(
         tokio::pin!(notified);
         // Registered before reading, so a deposit landing in between still wakes us.
         notified.as_mut().enable();
-        let messages = state.fetchable(&key).map_err(read_failed)?;
+        let messages = state.fetchable(&key).await.map_err(read_failed)?;
         // Destroyed while we waited.
-        if messages.is_empty()
-            && data::mailbox(state.store().as_ref(), &key)
-                .map_err(read_failed)?
-                .is_none()
-        {
+        if messages.is_empty() && state.mailbox(&key).await.map_err(read_failed)?.is_none() {
             return Err(ApiError::NO_SUCH_MAILBOX);
         }
         if !messages.is_empty() || tokio::time::Instant::now() >= deadline || *shutdown.borrow() {
@@ -222,7 +219,9 @@ pub(crate) async fn ack(
         return Err(ApiError::TOO_MANY_SEQS);
     }
     let key = layout::mailbox_key(req.read_id.as_bytes());
-    let record = data::mailbox(state.store().as_ref(), &key)
+    let record = state
+        .mailbox(&key)
+        .await
         .map_err(read_failed)?
         .ok_or(ApiError::NO_SUCH_MAILBOX)?;
     let transcript = AckRequest::transcript(
@@ -265,7 +264,9 @@ pub(crate) async fn destroy(
     ApiJson(req): ApiJson<DestroyRequest>,
 ) -> Result<Json<DestroyResponse>, ApiError> {
     let key = layout::mailbox_key(req.read_id.as_bytes());
-    let record = data::mailbox(state.store().as_ref(), &key)
+    let record = state
+        .mailbox(&key)
+        .await
         .map_err(read_failed)?
         .ok_or(ApiError::NO_SUCH_MAILBOX)?;
     let transcript =

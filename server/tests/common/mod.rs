@@ -1,10 +1,15 @@
-//! Helpers for the handler tests: an in-process relay over a manual clock, signing.
+//! Helpers for the handler tests: an in-process relay over a manual clock, signing, on
+//! the storage engine the test binary names in its `BACKEND` (the in-process store, or a
+//! database of a throwaway PostgreSQL cluster, [`pg_cluster`]).
 // Test-only code: a failed setup step should fail the test loudly.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
+
+pub mod pg_cluster;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use corridor_relay::config::{DatabaseUrl, Storage};
 use corridor_relay::{AppState, Config, ManualClock, Store, app};
 use corridor_wire::api::*;
 use corridor_wire::b64::{Blob, Bytes};
@@ -19,11 +24,21 @@ use tower::ServiceExt;
 pub const TOKEN: &str = "test-operator-token";
 pub const T0: u64 = 1_800_000_000;
 
+/// Which storage engine a test binary runs the suite against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The in-process store (memory, or sled for [`harness_durable`]).
+    Local,
+    /// A fresh database in the shared throwaway PostgreSQL cluster.
+    Postgres,
+}
+
 pub struct Harness {
     pub app: Router,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     nonce: AtomicU64,
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub fn test_config() -> Config {
@@ -34,14 +49,51 @@ pub fn test_config() -> Config {
     }
 }
 
-pub fn harness() -> Harness {
-    harness_with(test_config())
+pub async fn harness() -> Harness {
+    harness_with(test_config()).await
 }
 
-pub fn harness_with(config: Config) -> Harness {
+/// `config` on a fresh database of the shared cluster.
+pub fn on_postgres(mut config: Config) -> Config {
+    let url = pg_cluster::PgCluster::shared().create_database();
+    config.storage = Storage::Postgres;
+    config.database_url = Some(DatabaseUrl(url));
+    config.database_pool_size = 4;
+    config
+}
+
+pub async fn harness_with(config: Config) -> Harness {
     let clock = Arc::new(ManualClock::new(T0));
-    let state = AppState::in_memory(config, clock.clone()).unwrap();
+    let state = match crate::BACKEND {
+        Backend::Local => AppState::in_memory(config, clock.clone()).unwrap(),
+        Backend::Postgres => AppState::postgres(on_postgres(config), clock.clone())
+            .await
+            .unwrap(),
+    };
     Harness::new(state, clock)
+}
+
+/// A harness on the PostgreSQL database at `url`: several of them are several relay
+/// instances sharing one database.
+pub async fn harness_on_database(mut config: Config, url: &str) -> Harness {
+    config.storage = Storage::Postgres;
+    config.database_url = Some(DatabaseUrl(url.to_string()));
+    config.database_pool_size = 4;
+    let clock = Arc::new(ManualClock::new(T0));
+    let state = AppState::postgres(config, clock.clone()).await.unwrap();
+    Harness::new(state, clock)
+}
+
+/// A harness whose writes go to disk: sled in a temporary directory, or PostgreSQL.
+pub async fn harness_durable(config: Config) -> Harness {
+    if crate::BACKEND == Backend::Postgres {
+        return harness_with(config).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(corridor_relay::SledStore::open(dir.path()).unwrap());
+    let mut h = harness_on(config, store);
+    h._dir = Some(dir);
+    h
 }
 
 pub fn harness_on(config: Config, store: Arc<dyn Store>) -> Harness {
@@ -65,7 +117,22 @@ impl Harness {
             state,
             clock,
             nonce: AtomicU64::new(1),
+            _dir: None,
         }
+    }
+
+    /// Stored rows of one kind (`prefix` as in `corridor_relay::layout`).
+    pub async fn rows(&self, prefix: u8) -> u64 {
+        self.state.count_rows(prefix).await.unwrap()
+    }
+
+    /// Every stored row but the replay window's.
+    pub async fn rows_but_seen(&self) -> u64 {
+        let mut total = 0;
+        for prefix in *b"MRQXBOPE" {
+            total += self.rows(prefix).await;
+        }
+        total
     }
 
     /// Waits (up to 10 s) until `n` fetches are registered for a long-poll.
@@ -90,7 +157,10 @@ impl Harness {
     /// A nonce never used before by this harness.
     pub fn nonce(&self) -> [u8; 16] {
         let mut n = [0u8; 16];
-        n[..8].copy_from_slice(&self.nonce.fetch_add(1, Ordering::SeqCst).to_be_bytes());
+        // Unique across every harness of the process (several may share one database).
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let _ = &self.nonce;
+        n[..8].copy_from_slice(&NEXT.fetch_add(1, Ordering::SeqCst).to_be_bytes());
         n
     }
 
