@@ -13,8 +13,10 @@
 //! `docs/performance.md` records them with the command that produced them.
 #![forbid(unsafe_code)]
 
+mod matching;
 mod measure;
 mod protocol;
+mod store;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +45,19 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         iters: u32,
     },
+    /// Matching offers against one case, against a scan touching each offer once.
+    Match {
+        /// A few seconds (for CI).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Unlocking a profile against the Argon2id call alone; opening and listing 1,000
+    /// records.
+    Store {
+        /// The production floor's Argon2id parameters instead of the recommended ones.
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,5 +70,7 @@ fn main() -> anyhow::Result<()> {
             Some(work) => protocol::profile(work, iters),
             None => protocol::run(quick),
         },
+        Command::Match { quick } => matching::run(quick),
+        Command::Store { quick } => store::run(quick),
     }
 }
