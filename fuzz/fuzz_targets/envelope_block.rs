@@ -1,17 +1,5 @@
-//! The block framing decoder and the reassembler on arbitrary decrypted plaintexts.
+//! Fuzz target `envelope_block`: the body is `corridor_fuzz::client::envelope_block` (fuzz/src/client.rs), which
+//! `client-lib/tests/fuzz_replay.rs` replays over corpus/envelope_block/.
 #![no_main]
 
-use corridor_client::protocol::envelope::{Block, Reassembler};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let mut reassembler = Reassembler::with_limits(4, 8);
-    // Several blocks cut from the input, so that reassembly paths are reached too.
-    for piece in data.chunks(64) {
-        if let Ok(block) = Block::decode(piece) {
-            assert!(block.index() < block.count());
-            let _ = reassembler.push(block);
-        }
-    }
-    assert!(reassembler.pending_payloads() <= 4);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| corridor_fuzz::client::envelope_block(data));

@@ -1,12 +1,5 @@
-//! `PublicIdentity::decode` on arbitrary bytes.
+//! Fuzz target `identity_decode`: the body is `corridor_fuzz::client::identity_decode` (fuzz/src/client.rs), which
+//! `client-lib/tests/fuzz_replay.rs` replays over corpus/identity_decode/.
 #![no_main]
 
-use corridor_client::protocol::identity::PublicIdentity;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    if let Ok(identity) = PublicIdentity::decode(data) {
-        // Whatever decodes must re-encode to the same bytes.
-        assert_eq!(identity.encode().as_slice(), data);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| corridor_fuzz::client::identity_decode(data));

@@ -1,12 +1,5 @@
-//! `InitialHeader::decode` on arbitrary bytes (reached only after decryption, but fuzzed
-//! on its own so the fuzzer gets past the AEAD).
+//! Fuzz target `initial_header_decode`: the body is `corridor_fuzz::client::initial_header_decode` (fuzz/src/client.rs), which
+//! `client-lib/tests/fuzz_replay.rs` replays over corpus/initial_header_decode/.
 #![no_main]
 
-use corridor_client::protocol::handshake::InitialHeader;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    if let Ok(header) = InitialHeader::decode(data) {
-        assert_eq!(header.encode(), data);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| corridor_fuzz::client::initial_header_decode(data));

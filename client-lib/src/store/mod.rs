@@ -45,4 +45,6 @@ pub use handle::Store;
 pub use keyfile::{DURESS_PAYLOAD_MAX, KEY_FILE_LEN};
 pub use profile::{Profile, UnlockKind, Unlocked};
 pub use records::Record;
+#[doc(hidden)]
+pub use records::decode_record_plaintext;
 pub use retention::{TIMERS_TREE, message_tree};

@@ -221,6 +221,14 @@ fn decode(plaintext: &[u8]) -> Option<Opened> {
     })
 }
 
+/// Fuzzing and corpus replay only (`fuzz/`, `client-lib/tests/fuzz_replay.rs`): the
+/// decoder of a decrypted record plaintext, which is otherwise reached only behind the
+/// AEAD. Returns the record's tree and the record, or `None` for anything malformed.
+#[doc(hidden)]
+pub fn decode_record_plaintext(plaintext: &[u8]) -> Option<(String, Record)> {
+    decode(plaintext).map(|opened| (opened.tree, opened.record))
+}
+
 fn take_prefixed(input: &[u8]) -> Option<(&[u8], &[u8])> {
     let (len, rest) = input.split_at_checked(4)?;
     let len = usize::try_from(u32::from_be_bytes(len.try_into().ok()?)).ok()?;
