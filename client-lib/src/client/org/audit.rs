@@ -24,13 +24,16 @@ impl Client {
     }
 
     fn audit_entries(&self) -> Result<Vec<Vec<u8>>> {
-        Ok(self
-            .db
-            .all::<Blob>(Tree::Audit)?
+        self.db
+            .all::<serde_json::Value>(Tree::Audit)?
             .into_iter()
             .filter(|(key, _)| key.starts_with(ENTRY_PREFIX))
-            .map(|(_, blob)| blob.0)
-            .collect())
+            .map(|(_, value)| {
+                serde_json::from_value::<Blob>(value)
+                    .map(|b| b.0)
+                    .map_err(|_| ClientError::Storage)
+            })
+            .collect::<Result<Vec<_>>>()
     }
 
     fn audit_log(&self) -> Result<AuditLog> {
