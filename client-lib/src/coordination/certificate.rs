@@ -9,8 +9,8 @@
 //! which also refuses removed members, changed roles and certificates from a fork.
 
 use super::encoding::{
-    DecodeError, Field, FieldError, Kind, Lines, put_header, put_text, read_header, read_key,
-    read_signature, read_text, signed_bytes,
+    DecodeError, Field, FieldError, Kind, Lines, finish_signed, put_header, put_text, read_header,
+    read_key, read_text, signed_bytes,
 };
 use super::ids::{EpochHash, OrgId};
 use super::role::Role;
@@ -263,15 +263,7 @@ impl MembershipCertificate {
         let expires_at = r.u64()?;
         check_period(issued_at, expires_at)?;
         let signer = read_key(&mut r)?;
-        let body_len = bytes.len() - r.remaining();
-        let signature = read_signature(&mut r)?;
-        r.finish()?;
-        signer
-            .verify(
-                &signed_bytes(CERTIFICATE_SIGNATURE_LABEL, &bytes[..body_len]),
-                &signature,
-            )
-            .map_err(|_| DecodeError::BadSignature)?;
+        let signature = finish_signed(r, bytes, CERTIFICATE_SIGNATURE_LABEL, &signer)?;
         Ok(Self {
             org,
             epoch,

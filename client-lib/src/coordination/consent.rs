@@ -9,8 +9,8 @@
 //! current coordinators. Without either it is refused.
 
 use super::encoding::{
-    DecodeError, Field, FieldError, Kind, Lines, check_text, finish_signed, put_header, put_text,
-    read_header, read_key, read_signature, read_text, signed_bytes,
+    DecodeError, Field, FieldError, Kind, Lines, by_name, check_text, finish_signed, list_by_name,
+    put_header, put_text, read_header, read_key, read_signature, read_text, signed_bytes,
 };
 use super::ids::{CaseId, OrgId};
 use super::role::Role;
@@ -66,13 +66,15 @@ impl FromStr for Purpose {
     type Err = FieldError;
 
     fn from_str(s: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s.trim())
-            .ok_or(FieldError::Invalid {
+        by_name(
+            s,
+            &Self::ALL,
+            Self::as_str,
+            FieldError::Invalid {
                 field: Field::Purpose,
                 expected: "transfer or referral",
-            })
+            },
+        )
     }
 }
 
@@ -163,18 +165,12 @@ impl CaseFields {
     /// # Errors
     /// [`FieldError::Invalid`] for an empty list or an unknown name.
     pub fn parse_list(list: &str) -> Result<Self, FieldError> {
-        let fields = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                CaseField::ALL
-                    .into_iter()
-                    .find(|f| f.as_str() == s)
-                    .ok_or(FIELDS_EXPECTED)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(&fields)
+        Self::new(&list_by_name(
+            list,
+            &CaseField::ALL,
+            CaseField::as_str,
+            FIELDS_EXPECTED,
+        )?)
     }
 
     /// Whether `field` is in the set.

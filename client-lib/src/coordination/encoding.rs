@@ -428,6 +428,30 @@ pub(crate) fn finish_signed(
     Ok(signature)
 }
 
+/// The value among `all` whose name (`name`) is `typed`, trimmed; else `err`.
+pub(crate) fn by_name<T: Copy>(
+    typed: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    err: FieldError,
+) -> Result<T, FieldError> {
+    let typed = typed.trim();
+    all.iter().copied().find(|v| name(*v) == typed).ok_or(err)
+}
+
+/// A comma-separated list of names, each as [`by_name`] reads it (empty entries skipped).
+pub(crate) fn list_by_name<T: Copy>(
+    list: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    err: FieldError,
+) -> Result<Vec<T>, FieldError> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| by_name(s, all, name, err))
+        .collect()
+}
+
 /// Reads a flag byte: `0x00` or `0x01`, anything else is not canonical.
 pub(crate) fn read_flag(r: &mut Reader<'_>, field: Field) -> Result<bool, DecodeError> {
     match r.u8()? {

@@ -10,8 +10,8 @@
 //! same author. Capacity goes down as proposals are accepted ([`OfferBook::record_taken`]).
 
 use super::encoding::{
-    DecodeError, Field, FieldError, Kind, Lines, check_text, finish_signed, put_header, put_text,
-    read_flag, read_header, read_key, read_text, short_hex, signed_bytes,
+    DecodeError, Field, FieldError, Kind, Lines, check_text, finish_signed, list_by_name,
+    put_header, put_text, read_flag, read_header, read_key, read_text, short_hex, signed_bytes,
 };
 use super::ids::OrgId;
 use super::intake::{MAX_LANGUAGE_TAG, MAX_LANGUAGES, MAX_REGION, put_languages, read_languages};
@@ -225,18 +225,12 @@ impl HouseRules {
     /// # Errors
     /// [`FieldError::Invalid`] for an unknown name or a contradiction.
     pub fn parse_list(list: &str) -> Result<Self, FieldError> {
-        let rules = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                HouseRule::ALL
-                    .into_iter()
-                    .find(|r| r.as_str() == s)
-                    .ok_or(RULES_EXPECTED)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(&rules)
+        Self::new(&list_by_name(
+            list,
+            &HouseRule::ALL,
+            HouseRule::as_str,
+            RULES_EXPECTED,
+        )?)
     }
 
     /// Whether `rule` is in the set.
@@ -323,18 +317,12 @@ impl Provisions {
     /// # Errors
     /// [`FieldError::Invalid`] for an empty list or an unknown name.
     pub fn parse_list(list: &str) -> Result<Self, FieldError> {
-        let items = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                Provision::ALL
-                    .into_iter()
-                    .find(|p| p.as_str() == s)
-                    .ok_or(PROVIDES_EXPECTED)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(&items)
+        Self::new(&list_by_name(
+            list,
+            &Provision::ALL,
+            Provision::as_str,
+            PROVIDES_EXPECTED,
+        )?)
     }
 
     /// Whether `item` is in the set.

@@ -8,8 +8,8 @@
 //! travel helper.
 
 use super::encoding::{
-    DecodeError, Field, FieldError, Kind, Lines, check_text, finish_signed, put_header, put_text,
-    read_header, read_key, read_text, signed_bytes,
+    DecodeError, Field, FieldError, Kind, Lines, by_name, check_text, finish_signed, put_header,
+    put_text, read_header, read_key, read_text, signed_bytes,
 };
 use super::ids::OrgId;
 use super::role::Role;
@@ -68,13 +68,15 @@ impl FromStr for VettingKind {
     type Err = FieldError;
 
     fn from_str(s: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s.trim())
-            .ok_or(FieldError::Invalid {
+        by_name(
+            s,
+            &Self::ALL,
+            Self::as_str,
+            FieldError::Invalid {
                 field: Field::VettingKind,
                 expected: "one of home-visit, references, interview",
-            })
+            },
+        )
     }
 }
 

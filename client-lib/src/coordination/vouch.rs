@@ -7,8 +7,8 @@
 //! is the roster's question ([`super::roster::Roster::may_vouch`]).
 
 use super::encoding::{
-    DecodeError, Field, FieldError, Kind, Lines, check_text, put_header, put_text, read_header,
-    read_key, read_signature, read_text, signed_bytes,
+    DecodeError, Field, FieldError, Kind, Lines, check_text, finish_signed, put_header, put_text,
+    read_header, read_key, read_text, signed_bytes,
 };
 use super::ids::{CaseId, OrgId};
 use crate::primitives::ed25519::{Signature, VerifyingKey};
@@ -270,15 +270,7 @@ impl Vouch {
         check_period(issued_at, expires_at)?;
         let note = read_text(&mut r, Field::VouchNote, 0, MAX_VOUCH_NOTE, Lines::Many)?;
         let signer = read_key(&mut r)?;
-        let body_len = bytes.len() - r.remaining();
-        let signature = read_signature(&mut r)?;
-        r.finish()?;
-        signer
-            .verify(
-                &signed_bytes(VOUCH_SIGNATURE_LABEL, &bytes[..body_len]),
-                &signature,
-            )
-            .map_err(|_| DecodeError::BadSignature)?;
+        let signature = finish_signed(r, bytes, VOUCH_SIGNATURE_LABEL, &signer)?;
         Ok(Self {
             org,
             case,
