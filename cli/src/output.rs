@@ -41,6 +41,39 @@ pub(crate) fn time(secs: u64) -> String {
 }
 
 /// Switches JSON mode on or off for what follows.
+/// `1 one` or `N many`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+/// A duration in words, its two largest units: `30 days`, `1 day 2 hours`, `45 minutes`.
+pub(crate) fn duration_words(secs: u64) -> String {
+    const UNITS: [(u64, &str, &str); 4] = [
+        (86_400, "day", "days"),
+        (3_600, "hour", "hours"),
+        (60, "minute", "minutes"),
+        (1, "second", "seconds"),
+    ];
+    let mut rest = secs;
+    let mut parts = Vec::new();
+    for (size, one, many) in UNITS {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 && parts.len() < 2 {
+            parts.push(plural(usize::try_from(n).unwrap_or(usize::MAX), one, many));
+        } else if !parts.is_empty() {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        return "0 seconds".to_owned();
+    }
+    parts.join(" ")
+}
+
 pub(crate) fn set_json_mode(on: bool) {
     JSON_MODE.store(on, Ordering::SeqCst);
 }
@@ -122,6 +155,18 @@ impl Formatter for AsciiFormatter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(duration_words(30 * 86_400), "30 days");
+        assert_eq!(duration_words(86_400 + 2 * 3_600), "1 day 2 hours");
+        assert_eq!(duration_words(86_400 + 5 * 60), "1 day");
+        assert_eq!(duration_words(45 * 60), "45 minutes");
+        assert_eq!(duration_words(1), "1 second");
+        assert_eq!(duration_words(0), "0 seconds");
+        assert_eq!(plural(1, "child", "children"), "1 child");
+        assert_eq!(plural(2, "child", "children"), "2 children");
+    }
 
     fn to_string<T: Serialize>(v: &T) -> String {
         let mut buf = Vec::new();

@@ -232,3 +232,41 @@ async fn need_to_know_the_unassigned_caseworker_and_the_requester() {
     // Only one contact left at the requester: the assignee.
     assert_eq!(requester.contacts().unwrap().len(), 1);
 }
+
+/// A revoked standing code is not handed out again: the next `org_intake` makes a new one.
+/// A request through it becomes a case, and the sync does not list the requester as a new
+/// contact to name (the organization layer labelled it `req-…`).
+#[tokio::test]
+async fn a_revoked_standing_code_is_replaced_and_requesters_are_not_new_contacts() {
+    let world = World::new();
+    let org = organization(&world, &[], Some(3600)).await;
+    let first = org.coordinator.org_intake().await.unwrap();
+    assert_eq!(org.coordinator.org_intake().await.unwrap().code, first.code);
+    org.coordinator.revoke_invitation(first.id).await.unwrap();
+    let second = org.coordinator.org_intake().await.unwrap();
+    assert_ne!(second.code, first.code);
+    assert_ne!(second.id, first.id);
+    assert_eq!(
+        org.coordinator.org_intake().await.unwrap().code,
+        second.code
+    );
+
+    let requester = world.client("req").await;
+    assert!(
+        requester
+            .request_help(&first.code, &form(ALIAS, STORY))
+            .await
+            .is_err(),
+        "the revoked code still works"
+    );
+    requester
+        .request_help(&second.code, &form(ALIAS, STORY))
+        .await
+        .unwrap();
+    let report = org.coordinator.sync().await.unwrap();
+    assert_eq!(report.org.new_cases, 1, "{report:?}");
+    assert!(report.new_contacts.is_empty(), "{report:?}");
+    let cases = org.coordinator.cases(&CaseFilter::default()).unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].alias, ALIAS);
+}

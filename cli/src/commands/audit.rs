@@ -66,8 +66,13 @@ impl Args {
                 })?);
             }
             output::line(format_args!(
-                "The audit log is whole: {} entries, head {}.",
-                report.entries, report.head
+                "The audit log is whole: {}, head {}.",
+                output::plural(
+                    usize::try_from(report.entries).unwrap_or(usize::MAX),
+                    "entry",
+                    "entries"
+                ),
+                report.head
             ))?;
             return Ok(());
         }

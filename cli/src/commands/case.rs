@@ -278,8 +278,18 @@ fn show(detail: &CaseDetail) -> anyhow::Result<()> {
     output::line(format_args!("Alias:        {}", sanitize(&s.alias)))?;
     output::line(format_args!("Region:       {}", sanitize(&s.region)))?;
     output::line(format_args!(
-        "People:       {} ({} adults, {} children)",
-        s.people, detail.adults, detail.children
+        "People:       {} ({}, {})",
+        s.people,
+        output::plural(
+            usize::try_from(detail.adults).unwrap_or(usize::MAX),
+            "adult",
+            "adults"
+        ),
+        output::plural(
+            usize::try_from(detail.children).unwrap_or(usize::MAX),
+            "child",
+            "children"
+        )
     ))?;
     let needs: Vec<&str> = s.needs.iter().map(|n| n.as_str()).collect();
     output::line(format_args!("Needs:        {}", needs.join(", ")))?;

@@ -164,12 +164,20 @@ fn show(view: &OrgView) -> anyhow::Result<()> {
     if output::json_mode() {
         return Ok(output::json(&Org::of(view))?);
     }
-    output::line(format_args!("Organization: {}", sanitize(&view.name)))?;
-    output::line(format_args!(
-        "You:          {} ({})",
-        sanitize(&view.my_alias),
-        view.my_role
-    ))?;
+    if !view.joined && view.name.is_empty() {
+        // Name and alias arrive with the roster or certificate, once admitted.
+        output::line(format_args!(
+            "Organization: (known once the coordinator has admitted you)\nYou:          {}",
+            view.my_role
+        ))?;
+    } else {
+        output::line(format_args!("Organization: {}", sanitize(&view.name)))?;
+        output::line(format_args!(
+            "You:          {} ({})",
+            sanitize(&view.my_alias),
+            view.my_role
+        ))?;
+    }
     output::line(format_args!("Fingerprint:  {}", view.fingerprint))?;
     output::line(format_args!(
         "Roster:       epoch {}{}",
@@ -183,10 +191,12 @@ fn show(view: &OrgView) -> anyhow::Result<()> {
     for relay in &view.relays {
         output::line(format_args!("Relay:        {}", sanitize(relay)))?;
     }
-    output::line(format_args!(
-        "Retention:    closed cases are purged after {}",
-        humantime::format_duration(Duration::from_secs(view.retention_secs))
-    ))?;
+    if view.joined {
+        output::line(format_args!(
+            "Retention:    closed cases are purged after {}",
+            output::duration_words(view.retention_secs)
+        ))?;
+    }
     if view.intake_refused > 0 {
         output::line(format_args!(
             "Intake:       !! {} requests refused at the standing intake address (a flood)",

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::backend::{Event, OrgSyncReport};
 use crate::context::Context;
 use crate::exit_codes::{ExitCode, Failure};
+use crate::output::plural;
 use crate::sanitize::sanitize;
 use crate::{output, spinner};
 
@@ -46,14 +47,6 @@ struct OrgCounts<'a> {
     opened: &'a [String],
     updated: &'a [String],
     epoch: Option<u64>,
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }
 
 /// The organization's part of the summary, one line per kind of change.

@@ -170,6 +170,10 @@ impl Client {
         self.close_used_invitations(&mut unreachable).await?;
         self.retire_mailboxes(&mut report, &mut unreachable).await?;
         self.org_sync(&mut report, &mut unreachable).await?;
+        // The organization layer labels its members and requesters itself (`org-…`,
+        // `req-…`): only contacts still carrying their provisional label are new to name.
+        let labels: HashSet<String> = self.all_contacts()?.into_iter().map(|c| c.label).collect();
+        report.new_contacts.retain(|label| labels.contains(label));
 
         let second = self.flush_outbox().await?;
         report.sent += second.delivered.len();

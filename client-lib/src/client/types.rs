@@ -324,7 +324,9 @@ pub struct SyncReport {
     pub undeliverable: usize,
     /// Text messages received.
     pub messages: usize,
-    /// New contacts that arrived through one of this profile's invitations, by label.
+    /// New contacts that arrived through one of this profile's invitations, by label: those
+    /// still carrying their provisional `new-N` label when the sync ends (members and
+    /// requesters, labelled by the organization layer, are reported in [`Self::org`]).
     pub new_contacts: Vec<String>,
     /// Duress alerts received.
     pub duress_alerts: usize,

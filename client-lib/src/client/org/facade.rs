@@ -1,7 +1,7 @@
 //! The public organization/case methods of [`Client`].
 
 use super::super::db::Tree;
-use super::super::records::{MessageRecord, StoredDirection};
+use super::super::records::{InvitationRecord, MessageRecord, StoredDirection};
 use super::super::{
     Client, ClientError, Direction, IdentityChoice, InvitationKind, MAX_INVITATION_SECS, Result,
     SendOutcome, coarse,
@@ -383,7 +383,8 @@ impl Client {
     }
 
     /// Coordinator only: the standing intake code (made on the first call, the same code
-    /// after, until it expires). Everyone who uses it sees the one key made for it.
+    /// after, until it expires or is revoked with [`Client::revoke_invitation`]; then a new
+    /// one). Everyone who uses it sees the one key made for it.
     ///
     /// # Errors
     /// [`ClientError::NoOrganization`], [`ClientError::NotPermitted`], the errors of
@@ -391,7 +392,17 @@ impl Client {
     pub async fn org_intake(&self) -> Result<OrgInvitation> {
         let _op = self.op.lock().await;
         let (org, _, _) = self.coordinator_state()?;
-        if let Some(standing) = org.standing.as_ref().filter(|s| s.expires_at > self.now()) {
+        // A revoked standing code (`revoke_invitation`) is gone from the invitations: make
+        // a new one rather than print a dead code.
+        let live = |s: &&StandingIntake| {
+            s.expires_at > self.now()
+                && matches!(
+                    self.db
+                        .get::<InvitationRecord>(Tree::Invitations, &s.invitation.to_be_bytes()),
+                    Ok(Some(_))
+                )
+        };
+        if let Some(standing) = org.standing.as_ref().filter(live) {
             return Ok(OrgInvitation {
                 code: format!("{INTAKE_CODE_PREFIX}{}", standing.code),
                 id: standing.invitation,
