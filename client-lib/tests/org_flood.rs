@@ -21,11 +21,13 @@ const FLOOD: usize = 1000;
 /// The coordinator syncs after every this many requesters (the relay's mailbox cap is
 /// 1,000 messages; each requester deposits two envelopes).
 const SYNC_EVERY: usize = 100;
+/// Requesters at work at once (a multiple of which is `SYNC_EVERY`).
+const PARALLEL: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_the_standing_address_is_refused_and_bounded() {
     let started = std::time::Instant::now();
-    let world = World::new();
+    let world = std::sync::Arc::new(World::new());
     let coordinator = world.client("coord").await;
     coordinator
         .org_create("Safe Passage Network", "ana-coordinator", None)
@@ -39,15 +41,26 @@ async fn a_flood_of_the_standing_address_is_refused_and_bounded() {
 
     let mut refused = 0u64;
     let mut flood_events = 0u64;
-    for i in 0..FLOOD {
-        let name = format!("r{i}");
-        let requester = world.client(&name).await;
-        requester
-            .request_help(&intake.code, &form(&format!("flood-{i}"), "please help us"))
-            .await
-            .unwrap();
-        requester.close().await;
-        std::fs::remove_dir_all(world.dir(&name)).unwrap();
+    // Requesters come PARALLEL at a time (their work is independent of one another's).
+    for first in (0..FLOOD).step_by(PARALLEL) {
+        let batch = (first..(first + PARALLEL).min(FLOOD)).map(|i| {
+            let world = world.clone();
+            let code = intake.code.clone();
+            tokio::spawn(async move {
+                let name = format!("r{i}");
+                let requester = world.client(&name).await;
+                requester
+                    .request_help(&code, &form(&format!("flood-{i}"), "please help us"))
+                    .await
+                    .unwrap();
+                requester.close().await;
+                std::fs::remove_dir_all(world.dir(&name)).unwrap();
+            })
+        });
+        for task in batch.collect::<Vec<_>>() {
+            task.await.unwrap();
+        }
+        let i = first + PARALLEL - 1;
         if (i + 1) % SYNC_EVERY == 0 {
             let report = coordinator.sync().await.unwrap();
             refused += u64::from(report.org.intake_refused);
