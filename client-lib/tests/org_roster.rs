@@ -197,3 +197,45 @@ async fn forged_rolled_back_and_forked_rosters_change_nothing() {
     assert_eq!(report.org.roster_updates, 1, "{report:?}");
     assert_eq!(bo.org().unwrap().unwrap().epoch, 3);
 }
+
+/// Organization traffic goes only through the organization's relays: a caseworker whose
+/// own first relay is another one keeps every mailbox of its organization relationships
+/// on the organization's relay, while its private contacts still live on its own.
+#[tokio::test]
+async fn organization_traffic_uses_only_the_organizations_relays() {
+    use corridor_client::client::{Client, InvitationKind};
+    let world = World::new();
+    let coordinator = world.client("coord").await;
+    coordinator
+        .org_create("Safe Passage Network", "ana-coordinator", None)
+        .await
+        .unwrap();
+    let invitation = coordinator
+        .org_invite(Role::Caseworker, "caseworker-bravo", 3600)
+        .await
+        .unwrap();
+    let mut options = world.create_options("bo");
+    options.relays = vec![support::RELAY_2.to_owned(), support::RELAY.to_owned()];
+    let bo = Client::create(&world.dir("bo"), &support::pass("bo"), options)
+        .await
+        .unwrap();
+    let own_before = world.relay_2.mailbox_count();
+    bo.org_join(&invitation.code).await.unwrap();
+    for _ in 0..3 {
+        coordinator.sync().await.unwrap();
+        bo.sync().await.unwrap();
+    }
+    assert!(bo.org().unwrap().unwrap().joined);
+    // A note reaches bo: the organization relationship works.
+    assert!(!bo.org_members().unwrap().is_empty(), "bo holds the roster");
+    assert_eq!(
+        world.relay_2.mailbox_count(),
+        own_before,
+        "an organization mailbox was made on bo's own relay"
+    );
+    // Positive control: a private invitation of bo's is hosted on bo's own relay.
+    bo.create_invitation(InvitationKind::OneTime, 3600)
+        .await
+        .unwrap();
+    assert!(world.relay_2.mailbox_count() > own_before);
+}

@@ -92,7 +92,10 @@ impl Client {
         identity: &IdentityChoice,
     ) -> Result<(u64, String, u64)> {
         let profile = self.profile()?;
-        let relay = profile.relays.first().ok_or(ClientError::NoRelay)?.clone();
+        let relay = match identity {
+            IdentityChoice::Named(name) => self.home_relay(&profile, Some(name))?,
+            IdentityChoice::Fresh => self.home_relay(&profile, None)?,
+        };
         let (standing, max_uses, one_time) = match kind {
             InvitationKind::OneTime => (false, None, ONE_TIME_PREKEYS_SINGLE),
             InvitationKind::Standing { max_uses } => (true, max_uses, ONE_TIME_PREKEYS_STANDING),
@@ -213,7 +216,17 @@ impl Client {
             return Err(ClientError::LabelTaken);
         }
         let profile = self.profile()?;
-        let my_relay = profile.relays.first().ok_or(ClientError::NoRelay)?.clone();
+        // An organization relationship replies through the organization's relays: before
+        // the roster is known (joining), the inviter's, which the code names.
+        let my_relay = match identity {
+            IdentityChoice::Named(name) if name == super::org::ORG_IDENTITY => {
+                match self.org_record()?.and_then(|o| o.relays.first().cloned()) {
+                    Some(relay) => relay,
+                    None => fields.relay.clone(),
+                }
+            }
+            _ => profile.relays.first().ok_or(ClientError::NoRelay)?.clone(),
+        };
         let fetched = match self
             .net
             .fetch_bundle(&fields.relay, &fields.bundle_id)

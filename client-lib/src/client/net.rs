@@ -359,6 +359,38 @@ impl super::Client {
         relays
     }
 
+    /// The relay that hosts a new mailbox or bundle of a relationship: the organization's
+    /// first relay (from its roster) for one under the organization identity, so that
+    /// members' organization traffic goes only through the organization's relays; the
+    /// profile's first relay for every other.
+    ///
+    /// # Errors
+    /// [`ClientError::NoRelay`], [`ClientError::Storage`].
+    pub(crate) fn home_relay(
+        &self,
+        profile: &super::records::ProfileRecord,
+        identity_name: Option<&str>,
+    ) -> Result<String> {
+        if identity_name == Some(super::org::ORG_IDENTITY) {
+            if let Some(relay) = self.org_record()?.and_then(|o| o.relays.first().cloned()) {
+                return Ok(relay);
+            }
+        }
+        profile.relays.first().cloned().ok_or(ClientError::NoRelay)
+    }
+
+    /// True when organization traffic may go to `relay`: it is one of the organization's
+    /// relays (or no roster has named any yet).
+    ///
+    /// # Errors
+    /// [`ClientError::Storage`].
+    pub(crate) fn org_relay(&self, relay: &str) -> Result<bool> {
+        Ok(match self.org_record()? {
+            Some(org) if !org.relays.is_empty() => org.relays.iter().any(|r| same_relay(r, relay)),
+            _ => true,
+        })
+    }
+
     /// The relays this profile may contact, as configured (the first one hosts new
     /// mailboxes).
     ///

@@ -624,26 +624,26 @@ impl Client {
     /// initiator → us direction, announced through the ratchet (our first reply).
     async fn give_new_contacts_a_mailbox(&self, unreachable: &mut HashSet<String>) -> Result<()> {
         let profile = self.profile()?;
-        let Some(relay) = profile.relays.first() else {
-            return Ok(());
-        };
-        if unreachable.contains(&canon(relay)) {
-            return Ok(());
-        }
-        let waiting: Vec<u64> = self
+        let waiting: Vec<(u64, Option<String>)> = self
             .all_contacts()?
             .into_iter()
             .filter(|c| c.origin.is_some() && c.incoming.is_empty())
-            .map(|c| c.id)
+            .map(|c| (c.id, c.identity_name))
             .collect();
-        for id in waiting {
-            let mailbox = match self.net.create_mailbox(relay).await {
+        for (id, identity_name) in waiting {
+            let Ok(relay) = self.home_relay(&profile, identity_name.as_deref()) else {
+                continue;
+            };
+            if unreachable.contains(&canon(&relay)) {
+                continue;
+            }
+            let mailbox = match self.net.create_mailbox(&relay).await {
                 Ok(mailbox) => mailbox,
                 Err(e) => {
                     if e.is_transient() {
-                        unreachable.insert(canon(relay));
+                        unreachable.insert(canon(&relay));
                     }
-                    return Ok(());
+                    continue;
                 }
             };
             let _guard = self.lock()?;

@@ -61,7 +61,15 @@ impl Client {
     }
 
     /// Encrypts one organization message for `contact` into the outbox (lock held).
+    /// A member whose mailbox is not on one of the organization's relays is sent nothing
+    /// (organization traffic goes only through the organization's relays).
     pub(crate) fn send_org(&self, contact: &mut ContactRecord, msg: &OrgMessage) -> Result<()> {
+        if contact.identity_name.as_deref() == Some(ORG_IDENTITY)
+            && let Some(outgoing) = contact.outgoing.as_ref()
+            && !self.org_relay(&outgoing.relay)?
+        {
+            return Ok(());
+        }
         let bytes = msg.encode().map_err(|_| ClientError::Internal)?;
         self.enqueue(
             contact,
@@ -374,6 +382,10 @@ impl Client {
             .collect();
         org.joined = roster.member(&me).is_ok();
         self.save_org(&org)?;
+        // The roster's relays join the ones this device may contact, from now on.
+        let profile = self.profile()?;
+        self.net
+            .configure(&self.chosen_relays(&profile), profile.proxy.as_deref())?;
         report.org.roster_updates += new_epochs.len();
         events.push(Event::RosterUpdated { epoch: org.epoch });
         // Removed members get nothing from here on: their sessions go.

@@ -14,6 +14,7 @@ mod types;
 
 pub use engine::MAX_UNTOUCHED_STANDING;
 pub use facade::{INTAKE_CODE_PREFIX, ORG_CODE_PREFIX};
+pub(crate) use state::ORG_IDENTITY;
 pub use types::{
     AuditReport, AuditView, CaseDetail, CaseFilter, CaseMessage, CaseSummary, HistoryEntry,
     MemberView, NoteView, OrgInvitation, OrgSyncReport, OrgView, RequestView, VouchView,
