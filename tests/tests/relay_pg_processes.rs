@@ -212,3 +212,167 @@ async fn a_signed_request_accepted_by_one_process_is_refused_by_the_other() {
     assert!(ca.fetch(&owner, &read_id, 0).await.is_empty());
     assert!(cb.fetch(&owner, &read_id, 0).await.is_empty());
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The forms a secret can take in a dump or in the cluster's files: raw bytes, the wire's
+/// text form, and the hex PostgreSQL writes `bytea` in.
+fn forms(what: &str, raw: &[u8], text: String) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (format!("{what} (raw)"), raw.to_vec()),
+        (format!("{what} (text)"), text.into_bytes()),
+        (format!("{what} (hex)"), hex(raw).into_bytes()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_dump_after_an_exchange_holds_no_id_credential_or_address() {
+    let (mut a, mut b, url) = two_relays();
+    let (ca, cb) = (Client::new(a.url()), Client::new(b.url()));
+    let alice = SigningKey::from_bytes(&[8; 32]);
+    let bob = SigningKey::from_bytes(&[9; 32]);
+    let to_alice = ca.create_mailbox(&alice).await;
+    let to_bob = cb.create_mailbox(&bob).await;
+    // Kept: envelopes still stored when the dump is taken (the positive control).
+    let kept = 0xC0FF_EE00_0000_0001u64;
+    for id in 0..5 {
+        assert_eq!(
+            ca.deposit(&to_bob, envelope_with(100 + id)).await.unwrap(),
+            200
+        );
+        assert_eq!(
+            cb.deposit(&to_alice, envelope_with(200 + id))
+                .await
+                .unwrap(),
+            200
+        );
+    }
+    assert_eq!(cb.drain(&bob, &to_bob.read_id).await.len(), 5);
+    assert_eq!(ca.drain(&alice, &to_alice.read_id).await.len(), 5);
+    // Incompressible, like a real envelope (PostgreSQL compresses a constant fill).
+    let mut state = kept;
+    let kept_env = Blob(
+        (0..corridor_wire::ENVELOPE_SIZE)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect(),
+    );
+    assert_eq!(ca.deposit(&to_bob, kept_env.clone()).await.unwrap(), 200);
+    // A bundle published through A, a prekey taken through B.
+    let bundle_id: BundleId = Bytes([0x5A; 16]);
+    let bundle = Bundle {
+        signed: Blob(vec![1; 100]),
+        one_time: vec![OneTimePrekey {
+            id: 1,
+            key: Blob(vec![2; 32]),
+        }],
+        last_resort: Blob(vec![3; 32]),
+    };
+    let auth_key = Bytes(alice.verifying_key().to_bytes());
+    let auth = signed(&alice, |ts, n| {
+        PublishBundleRequest::transcript(&bundle_id, &auth_key, &bundle, ts, n)
+    });
+    let _: PublishBundleResponse = ca
+        .ok(
+            "/v1/bundles",
+            &PublishBundleRequest {
+                bundle_id,
+                auth_key,
+                bundle,
+                auth,
+            },
+        )
+        .await;
+    let _: FetchBundleResponse = cb
+        .ok("/v1/bundles/fetch", &FetchBundleRequest { bundle_id })
+        .await;
+    a.terminate().unwrap();
+    b.terminate().unwrap();
+
+    let cluster = PgCluster::shared();
+    let dump = cluster.dump(PgCluster::database_of(&url));
+    let mut files = Vec::new();
+    pg_cluster::all_files(&cluster.data_dir(), &mut files);
+    let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
+    // (The mailboxes' and the bundle's auth keys are stored, on sled too: the relay checks
+    // signatures with them. They are per-mailbox keys, unrelated to any identity.)
+    for (who, mb) in [("Alice", &to_alice), ("Bob", &to_bob)] {
+        needles.extend(forms(
+            &format!("{who}'s read id"),
+            mb.read_id.as_bytes(),
+            mb.read_id.to_text(),
+        ));
+        needles.extend(forms(
+            &format!("{who}'s deposit id"),
+            mb.deposit_id.as_bytes(),
+            mb.deposit_id.to_text(),
+        ));
+        needles.extend(forms(
+            &format!("{who}'s deposit credential"),
+            mb.deposit_credential.as_bytes(),
+            mb.deposit_credential.to_text(),
+        ));
+    }
+    needles.extend(forms(
+        "the bundle id",
+        bundle_id.as_bytes(),
+        bundle_id.to_text(),
+    ));
+    // Every request came from 127.0.0.1; the relay keeps no address.
+    needles.push(("the client address".into(), b"127.0.0.1".to_vec()));
+    needles.push((
+        "the client address (hex)".into(),
+        hex(&[127, 0, 0, 1]).into_bytes(),
+    ));
+
+    // The positive control: the scan does see what is stored (the kept envelope, in
+    // the dump as bytea hex, in the heap files raw).
+    let kept_hex = hex(&kept_env.as_bytes()[..16]);
+    assert!(
+        contains(&dump, kept_hex.as_bytes()),
+        "control: the dump shows the stored envelope"
+    );
+    let heap_holds_kept = files
+        .iter()
+        .any(|f| std::fs::read(f).is_ok_and(|bytes| contains(&bytes, &kept_env.as_bytes()[..16])));
+    assert!(
+        heap_holds_kept,
+        "control: the cluster's files hold the stored envelope"
+    );
+
+    assert!(dump.len() > 1000, "the dump is empty");
+    for (what, needle) in &needles {
+        assert!(!contains(&dump, needle), "{what} in the database dump");
+    }
+    for file in &files {
+        // The server's own log and configuration name its listen address, not a client's.
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
+        for (what, needle) in &needles {
+            if what.starts_with("the client address")
+                && (name.ends_with(".conf") || name.ends_with(".opts") || name.ends_with(".pid"))
+            {
+                continue;
+            }
+            assert!(!contains(&bytes, needle), "{what} in {}", file.display());
+        }
+    }
+    println!(
+        "scanned a {} byte dump and {} cluster files for {} needles",
+        dump.len(),
+        files.len(),
+        needles.len()
+    );
+}
