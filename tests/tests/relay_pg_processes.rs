@@ -214,7 +214,7 @@ async fn a_signed_request_accepted_by_one_process_is_refused_by_the_other() {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }
 
 fn hex(bytes: &[u8]) -> String {
