@@ -16,6 +16,7 @@
 mod matching;
 mod measure;
 mod protocol;
+mod relay;
 mod store;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,16 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         iters: u32,
     },
+    /// A real corridor-relay process (sled) over loopback against two bare axum
+    /// baselines (body discarded; sled insert + flush per request), same generator.
+    Relay {
+        /// A second per phase (for CI).
+        #[arg(long)]
+        quick: bool,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
     /// Matching offers against one case, against a scan touching each offer once.
     Match {
         /// A few seconds (for CI).
@@ -70,6 +81,7 @@ fn main() -> anyhow::Result<()> {
             Some(work) => protocol::profile(work, iters),
             None => protocol::run(quick),
         },
+        Command::Relay { quick, connections } => relay::run(quick, connections),
         Command::Match { quick } => matching::run(quick),
         Command::Store { quick } => store::run(quick),
     }
