@@ -283,6 +283,10 @@ async fn adversary_seized_phone_duress() {
 
     let dir = world.dir("requester");
     assert!(!forensic::find(&dir, b"pass-requester", b"leaves from the mosque").is_empty());
+    // The coercer imaged the key file beforehand and later forces the real passphrase: the
+    // real data key. Positive control: with it, the real records carve out now.
+    let real_key = forensic::data_key(&std::fs::read(dir.join("key")).unwrap(), b"pass-requester");
+    assert!(carve_with(&dir, &real_key, b"leaves from the mosque"));
 
     // Unlocked under pressure with the duress passphrase.
     let decoy = Client::open(&dir, &duress, world.open_options())
@@ -302,9 +306,31 @@ async fn adversary_seized_phone_duress() {
     for needle in [&b"leaves from the mosque"[..], b"caseworker"] {
         assert!(forensic::find(&dir, b"duress words", needle).is_empty());
         assert!(!forensic::raw_contains(&dir, needle));
+        // Not merely unreachable through the new key file: the real records are gone,
+        // so even the imaged key file's data key carves nothing.
+        assert!(
+            !carve_with(&dir, &real_key, needle),
+            "the real data is still on the phone"
+        );
     }
     // The chosen contact was alerted.
     assert_eq!(caseworker.sync().await.unwrap().duress_alerts, 1);
+}
+
+/// Whether any file under `dir` (the key file aside) holds a record, sealed under the
+/// store data key `data_key`, whose key or value contains `needle`.
+fn carve_with(dir: &std::path::Path, data_key: &[u8; 32], needle: &[u8]) -> bool {
+    let value_key = forensic::hkdf(&[], data_key, b"corridor/store/v1/record-values");
+    let mut found = Vec::new();
+    for file in files_under(dir) {
+        if file.file_name().is_some_and(|n| n != "key") {
+            forensic::carve(&value_key, &std::fs::read(&file).unwrap(), &mut found);
+        }
+    }
+    found.iter().any(|r| {
+        r.value.windows(needle.len()).any(|w| w == needle)
+            || r.key.windows(needle.len()).any(|w| w == needle)
+    })
 }
 
 /// Row "a person is forced to check in while detained" (pure core: check-ins exist only as
