@@ -24,6 +24,7 @@ use corridor_client::coordination::{
     VettingError, VettingKind,
 };
 use corridor_client::protocol::identity::Identity;
+use corridor_client::protocol::invitation::Invitation;
 use corridor_client::transport::RelayUrl;
 use support::*;
 
@@ -44,7 +45,19 @@ async fn adversary_fake_requester() {
     let caseworker = world.client("caseworker").await;
     let rustam = world.client("rustam").await;
     let host = world.client("host").await;
-    connect(&caseworker, "caseworker", &rustam, "rustam-real").await;
+    let rustam_code = caseworker
+        .create_invitation(InvitationKind::OneTime, 3600)
+        .await
+        .unwrap();
+    rustam
+        .accept_invitation(&rustam_code, "caseworker")
+        .await
+        .unwrap();
+    let report = caseworker.sync().await.unwrap();
+    caseworker
+        .rename_contact(&report.new_contacts[0], "rustam-real")
+        .unwrap();
+    rustam.sync().await.unwrap();
     connect(&caseworker, "caseworker", &host, "host-elif").await;
     rustam
         .send("caseworker", "I am hiding at my aunt's in Sabunchu")
@@ -67,6 +80,10 @@ async fn adversary_fake_requester() {
         .await
         .unwrap();
     fake.accept_invitation(&code, "org").await.unwrap();
+    // The caseworker key behind each code: one per relationship.
+    let rustams_key = Invitation::from_code(&rustam_code).unwrap().fingerprint;
+    let fakes_key = Invitation::from_code(&code).unwrap().fingerprint;
+    assert_ne!(rustams_key.as_bytes(), fakes_key.as_bytes());
     fake.send("org", "please help, I am in Baku").await.unwrap();
     let report = caseworker.sync().await.unwrap();
     caseworker
