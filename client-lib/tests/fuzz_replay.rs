@@ -56,6 +56,14 @@ replay_each!(
     intake_request,
     case_event,
     audit_entry,
+    offer,
+    vetting,
+    consent,
+    consent_override,
+    checkin,
+    org_message,
+    client_payload,
+    client_record,
 );
 
 #[test]
@@ -79,4 +87,44 @@ fn the_corpus_holds_the_current_seeds() {
 #[ignore = "writes fuzz/corpus; run by hand when a format changes"]
 fn write_seed_corpora() {
     replay::write_seeds(&bodies::seeds());
+}
+
+/// The hand-written JSON seeds of `client_payload` and `client_record` are what the
+/// client writes: every one decodes except the edge cases and the named refusals (so the
+/// fuzzer starts from inputs that reach every record and payload variant).
+#[test]
+fn the_json_seeds_decode() {
+    let refused = ["version-2", "unknown-field", "contact-as-message"];
+    let mut checked = 0;
+    for (target, files) in bodies::seeds() {
+        for (name, bytes) in files {
+            if name.starts_with("edge") || refused.contains(&name.as_str()) {
+                continue;
+            }
+            let decoded = match target {
+                "client_payload" => corridor_client::client::fuzz_payload_reencode(&bytes),
+                "client_record" => {
+                    corridor_client::client::fuzz_record_reencode(bytes[0], &bytes[1..])
+                }
+                _ => continue,
+            };
+            assert!(decoded.is_some(), "{target}/{name} does not decode");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 + 8);
+    for name in refused {
+        let bytes = bodies::seeds()
+            .into_iter()
+            .flat_map(|(_, files)| files)
+            .find(|(n, _)| n == name)
+            .expect("a refused seed")
+            .1;
+        let decoded = if name == "contact-as-message" {
+            corridor_client::client::fuzz_record_reencode(bytes[0], &bytes[1..])
+        } else {
+            corridor_client::client::fuzz_payload_reencode(&bytes)
+        };
+        assert!(decoded.is_none(), "{name} decodes");
+    }
 }

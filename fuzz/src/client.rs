@@ -12,10 +12,15 @@
 //! input can forge, a session left unchanged by a rejected input) the body asserts it, so
 //! a violation is a finding too.
 
+use corridor_client::client::{fuzz_payload_reencode, fuzz_record_reencode};
+use corridor_client::coordination::checkin::escalation;
 use corridor_client::coordination::{
-    Action, AuditEntry, AuditLog, Case, CaseEvent, CaseId, Checkpoint, EventBody, IntakeForm,
-    IntakeRequest, MembershipCertificate, Need, OrgId, Role, Roster, RosterDraft, RosterEpoch,
-    Status, Tier, Urgency, Vouch,
+    Action, AuditEntry, AuditLog, Case, CaseEvent, CaseField, CaseFields, CaseId, CheckinCode,
+    CheckinCodes, CheckinKind, Checkpoint, Consent, ConsentAsk, ConsentOverride, Day, EpochHash,
+    EventBody, HouseRule, HouseRules, IntakeForm, IntakeRequest, MembershipCertificate, Need,
+    Offer, OfferBody, OfferBook, OfferChange, OfferId, OfferTerms, OrgId, OrgMessage, Provision,
+    Provisions, Purpose, Role, Roster, RosterDraft, RosterEpoch, Schedule, Status, Tier, Urgency,
+    Vetting, VettingKind, Vouch,
 };
 use corridor_client::primitives::Secret;
 use corridor_client::primitives::kdf::sha256;
@@ -60,6 +65,14 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("intake_request", intake_request),
     ("case_event", case_event),
     ("audit_entry", audit_entry),
+    ("offer", offer),
+    ("vetting", vetting),
+    ("consent", consent),
+    ("consent_override", consent_override),
+    ("checkin", checkin),
+    ("org_message", org_message),
+    ("client_payload", client_payload),
+    ("client_record", client_record),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -540,6 +553,145 @@ pub fn audit_entry(data: &[u8]) {
     }
 }
 
+/// `Offer::decode` (canonical), then `OfferBook::apply` onto an empty book with the fixture
+/// roster: an accepted offer's author is a current member in the role the offer needs,
+/// and the same revision again is `AlreadyHeld`.
+pub fn offer(data: &[u8]) {
+    let Ok(offer) = Offer::decode(data) else {
+        return;
+    };
+    assert_eq!(offer.encode().ok().as_deref(), Some(data));
+    let o = org();
+    let mut book = OfferBook::new();
+    if book.apply(offer.clone(), &o.roster).is_ok() {
+        assert_eq!(
+            o.roster.role_of(offer.author()).ok(),
+            Some(offer.terms().body.role())
+        );
+        assert_eq!(
+            book.apply(offer.clone(), &o.roster).ok(),
+            Some(OfferChange::AlreadyHeld)
+        );
+        assert!(book.free(&offer.id()) <= u32::from(offer.terms().body.capacity()));
+    }
+}
+
+/// `Vetting::decode` (canonical), then `check` against the fixture roster: a record that
+/// passes is signed by a current coordinator about a current host or travel helper.
+pub fn vetting(data: &[u8]) {
+    let Ok(record) = Vetting::decode(data) else {
+        return;
+    };
+    assert_eq!(record.encode().ok().as_deref(), Some(data));
+    let o = org();
+    if record.check(&o.roster).is_ok() {
+        assert_eq!(
+            o.roster.role_of(record.signer()).ok(),
+            Some(Role::Coordinator)
+        );
+        assert!(matches!(
+            o.roster.role_of(record.member()),
+            Ok(Role::Host | Role::TravelHelper)
+        ));
+    }
+}
+
+/// `Consent::decode` (canonical; its signature verified by the decoder).
+pub fn consent(data: &[u8]) {
+    if let Ok(c) = Consent::decode(data) {
+        assert_eq!(c.encode().ok().as_deref(), Some(data));
+    }
+}
+
+/// `ConsentOverride::decode` (canonical; both signatures verified, by two different keys).
+pub fn consent_override(data: &[u8]) {
+    if let Ok(o) = ConsentOverride::decode(data) {
+        assert_eq!(o.encode().ok().as_deref(), Some(data));
+        let [a, b] = o.signers();
+        assert!(a.as_bytes() < b.as_bytes());
+    }
+}
+
+/// The check-in code the fixture requester chose, and the duress code.
+pub const CHECKIN_NORMAL: &str = "Sunrise";
+/// See [`CHECKIN_NORMAL`].
+pub const CHECKIN_DURESS: &str = "harbor-7";
+
+/// Check-ins: the input (as text) as a chosen code (`CheckinCode::new`: trimmed, 4 to 64
+/// characters) and as a typed check-in classified against the fixture codes (only the
+/// codes themselves, in any case and with surrounding spaces, classify as Ok or Duress);
+/// then its first 40 bytes as a schedule (`Schedule::new`) and two clock readings, whose
+/// escalation never goes down as time passes.
+pub fn checkin(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(code) = CheckinCode::new(&text) {
+        let n = code.as_str().chars().count();
+        assert!((4..=64).contains(&n));
+        assert_eq!(code.as_str(), text.trim());
+    }
+    let codes = CheckinCodes::new(
+        CASE,
+        &CheckinCode::new(CHECKIN_NORMAL).expect("fixture code"),
+        &CheckinCode::new(CHECKIN_DURESS).expect("fixture code"),
+    )
+    .expect("different codes");
+    let typed = text.trim().to_lowercase();
+    let expected = if typed == CHECKIN_NORMAL.to_lowercase() {
+        CheckinKind::Ok
+    } else if typed == CHECKIN_DURESS {
+        CheckinKind::Duress
+    } else {
+        CheckinKind::Unknown
+    };
+    assert_eq!(codes.classify(&text), expected);
+
+    let word = |i: usize| -> u64 {
+        let mut b = [0u8; 8];
+        for (j, slot) in b.iter_mut().enumerate() {
+            *slot = data.get(i * 8 + j).copied().unwrap_or(0);
+        }
+        u64::from_be_bytes(b)
+    };
+    if let Ok(schedule) = Schedule::new(word(0), word(1), word(2)) {
+        let last = (word(3) % 2 == 1).then(|| word(3));
+        let (earlier, due) = escalation(&schedule, last, word(4));
+        let (later, due_later) = escalation(&schedule, last, word(4).saturating_add(word(3) >> 32));
+        assert_eq!(due, due_later);
+        assert!(earlier <= later);
+    }
+}
+
+/// `OrgMessage::decode` (canonical: re-encodes to the same bytes).
+pub fn org_message(data: &[u8]) {
+    if let Ok(message) = OrgMessage::decode(data) {
+        assert_eq!(message.encode().ok().as_deref(), Some(data));
+    }
+}
+
+/// The client's inner payloads (JSON inside the ratchet; `fuzz_payload_reencode`,
+/// doc(hidden)): whatever decodes re-encodes to a fixed point.
+pub fn client_payload(data: &[u8]) {
+    let Some(once) = fuzz_payload_reencode(data) else {
+        return;
+    };
+    let twice = fuzz_payload_reencode(&once);
+    assert_eq!(twice.as_deref().map(Vec::as_slice), Some(once.as_slice()));
+}
+
+/// The client's stored records (JSON values of the encrypted store;
+/// `fuzz_record_reencode`, doc(hidden)): the first byte picks the record type, the rest is
+/// its value; whatever decodes re-encodes to a fixed point.
+pub fn client_record(data: &[u8]) {
+    let Some((&kind, value)) = data.split_first() else {
+        return;
+    };
+    let Some(once) = fuzz_record_reencode(kind, value) else {
+        return;
+    };
+    let twice = fuzz_record_reencode(kind, &once);
+    assert_eq!(twice.as_deref().map(Vec::as_slice), Some(once.as_slice()));
+}
+
 /// The separator `audit_entry` splits its input at.
 pub const MARKER: &[u8] = &[0xFF, 0x00, 0xFF];
 
@@ -1016,6 +1168,411 @@ pub fn seeds() -> Vec<(&'static str, Vec<(String, Vec<u8>)>)> {
     }
     s.push(("chain".into(), encoded.join(MARKER)));
     all.push(("audit_entry", s));
+
+    // Offers: the host's shelter offer, its update and withdrawal, and offers the book
+    // refuses (a travel offer by the host, a shelter offer by the caseworker).
+    let shelter = OfferTerms {
+        from: Day::of_unix(T0),
+        to: Day::of_unix(T0 + 30 * DAY),
+        body: OfferBody::Shelter {
+            region: "Marmara".into(),
+            city: "Istanbul".into(),
+            beds: 2,
+            rules: HouseRules::new(&[HouseRule::NoChildren]).expect("rules"),
+            accessible: true,
+            pets: false,
+            languages: vec!["tr".into(), "en".into()],
+        },
+    };
+    let travel = OfferTerms {
+        from: Day::of_unix(T0),
+        to: Day::of_unix(T0 + 3 * DAY),
+        body: OfferBody::Travel {
+            origin: "Baku".into(),
+            destination: "Tbilisi".into(),
+            provides: Provisions::new(&[Provision::Tickets, Provision::Escort]).expect("p"),
+            seats: 3,
+            languages: vec![],
+        },
+    };
+    let mut s = edge("edge");
+    let published =
+        Offer::publish(&o.host, o.org, OfferId([1; 16]), shelter.clone(), T0 + 500).expect("offer");
+    s.push(("shelter".into(), published.encode().expect("encode")));
+    let updated = published
+        .update(&o.host, shelter.clone(), T0 + 600)
+        .expect("update");
+    s.push((
+        "shelter-revision-1".into(),
+        updated.encode().expect("encode"),
+    ));
+    s.push((
+        "shelter-withdrawn".into(),
+        updated
+            .withdraw(&o.host, T0 + 700)
+            .expect("withdraw")
+            .encode()
+            .expect("encode"),
+    ));
+    s.push((
+        "travel-by-host".into(),
+        Offer::publish(&o.host, o.org, OfferId([2; 16]), travel, T0 + 500)
+            .expect("offer")
+            .encode()
+            .expect("encode"),
+    ));
+    s.push((
+        "shelter-by-caseworker".into(),
+        Offer::publish(&o.cw, o.org, OfferId([3; 16]), shelter, T0 + 500)
+            .expect("offer")
+            .encode()
+            .expect("encode"),
+    ));
+    all.push(("offer", s));
+
+    // Vetting records: each kind, by the coordinator about the host.
+    let mut s = edge("edge");
+    for (i, kind) in [
+        VettingKind::HomeVisit,
+        VettingKind::References,
+        VettingKind::Interview,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let record = Vetting::issue(
+            &o.coord,
+            &o.roster,
+            *o.host.public().signing_key(),
+            kind,
+            if i == 0 {
+                ""
+            } else {
+                "visited twice;\nreferences from two partners"
+            },
+            T0 + 800,
+        )
+        .expect("vetting");
+        s.push((format!("vetting-{i}"), record.encode().expect("encode")));
+    }
+    all.push(("vetting", s));
+
+    // Consents and overrides.
+    let fields = CaseFields::new(&[CaseField::Alias, CaseField::Needs]).expect("fields");
+    let mut s = edge("edge");
+    for (i, (purpose, given)) in [(Purpose::Transfer, true), (Purpose::Referral, false)]
+        .into_iter()
+        .enumerate()
+    {
+        let ask = ConsentAsk {
+            ask: [i as u8; 16],
+            case: CASE,
+            purpose,
+            partner: "Rainbow Shelter Tbilisi".into(),
+            fields: if given { CaseFields::all() } else { fields },
+        };
+        s.push((
+            format!("consent-{i}"),
+            Consent::answer(&o.requester, o.org, &ask, given, T0 + 900)
+                .expect("consent")
+                .encode()
+                .expect("encode"),
+        ));
+    }
+    all.push(("consent", s));
+    let mut s = edge("edge");
+    let part = |who: &corridor_client::protocol::identity::Identity| {
+        ConsentOverride::sign_part(
+            who,
+            o.org,
+            CASE,
+            Purpose::Transfer,
+            "Rainbow Shelter Tbilisi",
+            fields,
+            T0 + 950,
+        )
+        .expect("part")
+    };
+    let over = ConsentOverride::combine(
+        o.org,
+        CASE,
+        Purpose::Transfer,
+        "Rainbow Shelter Tbilisi",
+        fields,
+        T0 + 950,
+        part(&o.coord),
+        part(&o.cw),
+    )
+    .expect("override");
+    let encoded = over.encode().expect("encode");
+    s.push(("override".into(), encoded.clone()));
+    // The same override with its two (key, signature) pairs swapped: not canonical.
+    let pair = 32 + 64;
+    let at = encoded.len() - 2 * pair;
+    let swapped = [
+        &encoded[..at],
+        &encoded[at + pair..],
+        &encoded[at..at + pair],
+    ]
+    .concat();
+    s.push(("override-swapped-signers".into(), swapped));
+    all.push(("consent_override", s));
+
+    // Check-ins: the two codes as typed, a near miss, too short, and schedules.
+    let mut s = edge("edge");
+    for (name, typed) in [
+        ("normal", CHECKIN_NORMAL),
+        ("normal-shouted", "  SUNRISE \n"),
+        ("duress", CHECKIN_DURESS),
+        ("near-miss", "sunrise."),
+        ("too-short", "abc"),
+    ] {
+        s.push((name.into(), typed.as_bytes().to_vec()));
+    }
+    let schedule = |start: u64, every: u64, grace: u64, last: u64, now: u64| -> Vec<u8> {
+        [start, every, grace, last, now]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect()
+    };
+    s.push((
+        "schedule-hourly".into(),
+        schedule(T0, 3600, 900, T0 + 1, T0 + 5000),
+    ));
+    s.push((
+        "schedule-daily-overdue".into(),
+        schedule(T0, DAY, 3600, (T0 + DAY) | 1, T0 + 5 * DAY),
+    ));
+    all.push(("checkin", s));
+
+    // Organization messages: one of each kind.
+    let mut s = edge("edge");
+    let genesis_hash = EpochHash([0x33; 32]);
+    let cert = MembershipCertificate::issue(
+        &o.roster,
+        &o.coord,
+        o.host.public().signing_key(),
+        T0 + 50,
+        T0 + 30 * DAY,
+    )
+    .expect("certificate");
+    let messages = [
+        (
+            "welcome",
+            OrgMessage::Welcome {
+                org: o.org,
+                name: "Rainbow Route".into(),
+                role: Role::Caseworker,
+                alias: "Aras".into(),
+                genesis: genesis_hash,
+            },
+        ),
+        (
+            "roster-epochs",
+            OrgMessage::RosterEpochs {
+                epochs: o.chain.clone(),
+            },
+        ),
+        (
+            "certificate-grant",
+            OrgMessage::CertificateGrant {
+                certificate: Box::new(cert),
+                epoch: 1,
+            },
+        ),
+        (
+            "case-events",
+            OrgMessage::CaseEvents {
+                case: CASE,
+                events: vec![o.opened.clone()],
+            },
+        ),
+        (
+            "intake",
+            OrgMessage::Intake {
+                request: IntakeRequest::new(&form()).expect("form"),
+            },
+        ),
+        (
+            "introduce",
+            OrgMessage::Introduce {
+                case: CASE,
+                assignee: *o.cw.public().signing_key(),
+                code: "CI1-AAAABBBBCCCC".into(),
+            },
+        ),
+        (
+            "handover",
+            OrgMessage::Handover {
+                code: "CI1-AAAABBBBCCCC".into(),
+            },
+        ),
+        (
+            "case-closed",
+            OrgMessage::CaseClosed {
+                purge_at: T0 + 30 * DAY,
+            },
+        ),
+    ];
+    let mut welcome = Vec::new();
+    for (name, message) in messages {
+        let encoded = message.encode().expect("encode");
+        if name == "welcome" {
+            welcome = encoded.clone();
+        }
+        s.push((name.into(), encoded));
+    }
+    all.push(("org_message", s));
+
+    // Inner payloads (JSON), one of each variant, and refused ones.
+    let b64 = |bytes: &[u8]| corridor_wire::b64::Blob(bytes.to_vec());
+    let blob_json = |bytes: &[u8]| serde_json::to_string(&b64(bytes)).expect("json");
+    let mailbox = format!(
+        r#"{{"relay":"https://relay.example.org","deposit_id":{},"credential":{}}}"#,
+        blob_json(&[0x11; 16]),
+        blob_json(&[0x22; 32])
+    );
+    let mut s = edge("edge");
+    for (name, json) in [
+        (
+            "text",
+            r#"{"v":1,"p":{"t":"text","body":"we leave at six","sent_at":1796083200}}"#.to_owned(),
+        ),
+        (
+            "mailbox-update",
+            format!(r#"{{"v":1,"p":{{"t":"mailbox_update","mailbox":{mailbox}}}}}"#),
+        ),
+        (
+            "duress-alert-key",
+            format!(
+                r#"{{"v":1,"p":{{"t":"duress_alert_key","key":{}}}}}"#,
+                blob_json(&[0x44; 32])
+            ),
+        ),
+        (
+            "timer",
+            r#"{"v":1,"p":{"t":"timer","secs":3600}}"#.to_owned(),
+        ),
+        (
+            "timer-off",
+            r#"{"v":1,"p":{"t":"timer","secs":null}}"#.to_owned(),
+        ),
+        (
+            "org",
+            format!(
+                r#"{{"v":1,"p":{{"t":"org","msg":{}}}}}"#,
+                blob_json(&welcome)
+            ),
+        ),
+        (
+            "version-2",
+            r#"{"v":2,"p":{"t":"text","body":"x","sent_at":0}}"#.to_owned(),
+        ),
+        (
+            "unknown-field",
+            r#"{"v":1,"p":{"t":"text","body":"x","sent_at":0,"extra":1}}"#.to_owned(),
+        ),
+    ] {
+        s.push((name.into(), json.into_bytes()));
+    }
+    all.push(("client_payload", s));
+
+    // Stored records (JSON values), one of each type, prefixed by the type's byte.
+    let key32 = || serde_json::to_string(&[7u8; 32]).expect("json");
+    let owned_mailbox = format!(
+        r#"{{"relay":"https://relay.example.org","read_id":{},"deposit_id":{},"credential":{},"auth_seed":{},"retire_by":null,"keep_for_alerts":false}}"#,
+        blob_json(&[0x10; 16]),
+        blob_json(&[0x11; 16]),
+        blob_json(&[0x22; 32]),
+        blob_json(&[0x33; 32])
+    );
+    let records = [
+        (
+            "profile",
+            0u8,
+            format!(
+                r#"{{"name":"me","relays":["https://relay.example.org"],"identity":{},"pickle_key":{},"next_label":3,"proxy":"socks5h://127.0.0.1:9050","duress_settings":[["https://relay.example.org"],null]}}"#,
+                blob_json(b"identity pickle"),
+                blob_json(&[9; 32])
+            ),
+        ),
+        (
+            "contact",
+            1,
+            format!(
+                r#"{{"id":4,"label":"Elif","identity":{},"identity_name":null,"awaiting_reply_since":null,"accepted":{{"salt":{},"tag":{}}},"peer_identity":{},"session":{},"reassembler":null,"verified":true,"receives_alerts":true,"alert_keys":[{}],"timer":86400,"outgoing":{mailbox},"pending_initial":null,"incoming":[{owned_mailbox}],"origin":{{"invitation":2,"ephemeral":{},"heard_direct":true}}}}"#,
+                blob_json(b"identity pickle"),
+                serde_json::to_string(&[1u8; 16]).expect("json"),
+                key32(),
+                blob_json(&identity(1).public().encode()),
+                blob_json(b"session pickle"),
+                blob_json(&[5; 32]),
+                key32()
+            ),
+        ),
+        (
+            "invitation",
+            2,
+            format!(
+                r#"{{"id":2,"identity":{},"identity_name":"desk","standing":true,"max_uses":10,"uses":1,"expires_at":1796688000,"intake":{owned_mailbox},"bundle_relay":"https://relay.example.org","bundle_id":{},"bundle_auth_seed":{},"bundle_live":true,"seal_secret":{},"prekeys":{},"responders":[[{},1796083200]],"schedule":{{"rotated_at":1796083200,"previous_until":null,"live":[1,2,3],"stale":[[0,1796083100]],"unpublished":false}}}}"#,
+                blob_json(b"identity pickle"),
+                blob_json(&BUNDLE_ID),
+                blob_json(&[6; 32]),
+                blob_json(&[8; 32]),
+                blob_json(b"prekeys pickle"),
+                key32()
+            ),
+        ),
+        (
+            "named-identity",
+            3,
+            format!(
+                r#"{{"name":"desk","identity":{},"created_at":1796083200}}"#,
+                blob_json(b"identity pickle")
+            ),
+        ),
+        (
+            "outbox",
+            4,
+            format!(
+                r#"{{"contact":4,"to":{mailbox},"envelope":{},"initial":false,"unlock":true}}"#,
+                blob_json(&[0xEE; 64])
+            ),
+        ),
+        (
+            "message",
+            5,
+            r#"{"contact":4,"direction":"In","kind":"Text","text":"see you at the station","at":1796083200,"expires_at":1796169600,"order":0}"#
+                .to_owned(),
+        ),
+        (
+            "duress-kit",
+            6,
+            format!(
+                r#"{{"name":"me","relays":["https://relay.example.org"],"alerts":[{{"to":{mailbox},"key":{}}}],"proxy":null}}"#,
+                blob_json(&[0x44; 32])
+            ),
+        ),
+        (
+            "alert-state",
+            7,
+            format!(
+                r#"{{"at":1796083200,"seen":[{}]}}"#,
+                serde_json::to_string(&[3u8; 16]).expect("json")
+            ),
+        ),
+    ];
+    let mut s = edge("edge");
+    for (name, kind, json) in records {
+        let mut bytes = vec![kind];
+        bytes.extend_from_slice(json.as_bytes());
+        s.push((name.into(), bytes));
+    }
+    s.push((
+        "contact-as-message".into(),
+        [&[5u8][..], br#"{"contact":"four"}"#].concat(),
+    ));
+    all.push(("client_record", s));
 
     all
 }

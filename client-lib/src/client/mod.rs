@@ -50,6 +50,11 @@ pub use types::{
     NetTimeouts, OpenOptions, SafetyNumberView, SendOutcome, SyncReport, SystemClock, Whoami,
 };
 
+#[doc(hidden)]
+pub use payload::fuzz_payload_reencode;
+#[doc(hidden)]
+pub use records::{FUZZ_RECORD_KINDS, fuzz_record_reencode};
+
 use db::{Db, Tree};
 use net::Net;
 use payload::Payload;

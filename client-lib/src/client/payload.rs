@@ -91,6 +91,14 @@ impl Payload {
     }
 }
 
+/// Fuzzing entry point (`fuzz/src/client.rs`, target `client_payload`; not part of the
+/// API): decodes `bytes` as a payload exactly as a `Client` does on receipt and returns its
+/// re-encoding, or `None` if the decoder refused it (with its typed error).
+#[doc(hidden)]
+pub fn fuzz_payload_reencode(bytes: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    Payload::decode(bytes).ok().map(|payload| payload.encode())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 use super::payload::MailboxAddress;
 use corridor_wire::api::{BundleId, DepositCredential, DepositId, ReadId};
 use corridor_wire::b64::Blob;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -345,4 +346,35 @@ pub(crate) struct AlertState {
     pub(crate) at: Option<u64>,
     /// The nonces of the alerts seen, newest last: a replayed alert raises nothing.
     pub(crate) seen: Vec<[u8; 16]>,
+}
+
+/// How many record types [`fuzz_record_reencode`] tells apart (its `kind` is taken modulo
+/// this): profile, contact, invitation, named identity, outbox item, message, duress kit,
+/// alert state.
+#[doc(hidden)]
+pub const FUZZ_RECORD_KINDS: u8 = 8;
+
+fn reencode<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let record: T = serde_json::from_slice(bytes).ok()?;
+    serde_json::to_vec(&record)
+        .ok()
+        .map(zeroize::Zeroizing::new)
+}
+
+/// Fuzzing entry point (`fuzz/src/client.rs`, target `client_record`; not part of the
+/// API): decodes a store record's value as the record type `kind` (modulo
+/// [`FUZZ_RECORD_KINDS`]) exactly as the client's store layer reads it, and returns its
+/// re-encoding, or `None` if it was refused.
+#[doc(hidden)]
+pub fn fuzz_record_reencode(kind: u8, bytes: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    match kind % FUZZ_RECORD_KINDS {
+        0 => reencode::<ProfileRecord>(bytes),
+        1 => reencode::<ContactRecord>(bytes),
+        2 => reencode::<InvitationRecord>(bytes),
+        3 => reencode::<NamedIdentityRecord>(bytes),
+        4 => reencode::<OutboxItem>(bytes),
+        5 => reencode::<MessageRecord>(bytes),
+        6 => reencode::<DuressKit>(bytes),
+        _ => reencode::<AlertState>(bytes),
+    }
 }
