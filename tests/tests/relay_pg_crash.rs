@@ -13,17 +13,14 @@ mod pg_cluster;
 mod relay_support;
 
 use corridor_e2e::{RelayOptions, RelayProcess};
-use corridor_wire::api::{
-    AckRequest, CreateMailboxResponse, FetchRequest, FetchResponse, ReadId, SignedAuth,
-};
-use corridor_wire::b64::Bytes;
-use ed25519_dalek::{Signer, SigningKey};
+use corridor_wire::api::{CreateMailboxResponse, ReadId};
+use ed25519_dalek::SigningKey;
 use pg_cluster::PgCluster;
 use relay_support::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const DEPOSITORS: usize = 6;
 /// What each round crashes.
@@ -34,58 +31,6 @@ enum Crash {
     A,
     B,
     Database,
-}
-
-static NONCE: AtomicU64 = AtomicU64::new(1);
-
-fn signed(owner: &SigningKey, transcript: impl Fn(u64, &[u8; 16]) -> Vec<u8>) -> SignedAuth {
-    let timestamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut nonce = [0u8; 16];
-    nonce[..8].copy_from_slice(&NONCE.fetch_add(1, Ordering::SeqCst).to_be_bytes());
-    nonce[8..12].copy_from_slice(&std::process::id().to_be_bytes());
-    nonce[12..].copy_from_slice(b"pgcr");
-    let signature = owner.sign(&transcript(timestamp, &nonce)).to_bytes();
-    SignedAuth {
-        timestamp,
-        nonce: Bytes(nonce),
-        signature: Bytes(signature),
-    }
-}
-
-async fn try_fetch(
-    client: &Client,
-    owner: &SigningKey,
-    read_id: &ReadId,
-) -> Option<Vec<(u64, u64)>> {
-    let req = FetchRequest {
-        read_id: *read_id,
-        wait_secs: 0,
-        auth: signed(owner, |ts, n| FetchRequest::transcript(read_id, 0, ts, n)),
-    };
-    match client.post("/v1/mailboxes/fetch", &req).await {
-        Ok((200, value)) => {
-            let resp: FetchResponse = serde_json::from_value(value).unwrap();
-            Some(
-                resp.messages
-                    .iter()
-                    .map(|m| (m.seq, envelope_id(&m.envelope)))
-                    .collect(),
-            )
-        }
-        _ => None,
-    }
-}
-
-async fn try_ack(client: &Client, owner: &SigningKey, read_id: &ReadId, seqs: &[u64]) -> bool {
-    let req = AckRequest {
-        read_id: *read_id,
-        seqs: seqs.to_vec(),
-        auth: signed(owner, |ts, n| AckRequest::transcript(read_id, seqs, ts, n)),
-    };
-    matches!(client.post("/v1/mailboxes/ack", &req).await, Ok((200, _)))
 }
 
 fn options(url: &str) -> RelayOptions {

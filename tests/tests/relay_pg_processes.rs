@@ -13,31 +13,11 @@ mod relay_support;
 use corridor_e2e::{RelayOptions, RelayProcess};
 use corridor_wire::api::*;
 use corridor_wire::b64::{Blob, Bytes};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use pg_cluster::PgCluster;
 use relay_support::*;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-static NONCE: AtomicU64 = AtomicU64::new(1);
-
-fn signed(owner: &SigningKey, transcript: impl Fn(u64, &[u8; 16]) -> Vec<u8>) -> SignedAuth {
-    let timestamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut nonce = [0u8; 16];
-    nonce[..8].copy_from_slice(&NONCE.fetch_add(1, Ordering::SeqCst).to_be_bytes());
-    nonce[8..12].copy_from_slice(&std::process::id().to_be_bytes());
-    nonce[12..].copy_from_slice(b"pg2p");
-    let signature = owner.sign(&transcript(timestamp, &nonce)).to_bytes();
-    SignedAuth {
-        timestamp,
-        nonce: Bytes(nonce),
-        signature: Bytes(signature),
-    }
-}
+use std::time::{Duration, Instant};
 
 fn on_database(url: &str) -> RelayOptions {
     RelayOptions {
@@ -130,7 +110,7 @@ async fn one_time_prekeys_taken_concurrently_through_both_processes_are_each_han
         last_resort: Blob(vec![9; 32]),
     };
     let auth_key = Bytes(owner.verifying_key().to_bytes());
-    let auth = signed(&owner, |ts, n| {
+    let auth = signed_now(&owner, |ts, n| {
         PublishBundleRequest::transcript(&bundle_id, &auth_key, &bundle, ts, n)
     });
     let _: PublishBundleResponse = ca
@@ -185,7 +165,7 @@ async fn a_signed_request_accepted_by_one_process_is_refused_by_the_other() {
     let fetch = FetchRequest {
         read_id,
         wait_secs: 0,
-        auth: signed(&owner, |ts, n| FetchRequest::transcript(&read_id, 0, ts, n)),
+        auth: signed_now(&owner, |ts, n| FetchRequest::transcript(&read_id, 0, ts, n)),
     };
     let (status, _) = ca.post("/v1/mailboxes/fetch", &fetch).await.unwrap();
     assert_eq!(status, 200);
@@ -199,7 +179,7 @@ async fn a_signed_request_accepted_by_one_process_is_refused_by_the_other() {
     let ack = AckRequest {
         read_id,
         seqs: seqs.clone(),
-        auth: signed(&owner, |ts, n| {
+        auth: signed_now(&owner, |ts, n| {
             AckRequest::transcript(&read_id, &seqs, ts, n)
         }),
     };
@@ -279,7 +259,7 @@ async fn a_database_dump_after_an_exchange_holds_no_id_credential_or_address() {
         last_resort: Blob(vec![3; 32]),
     };
     let auth_key = Bytes(alice.verifying_key().to_bytes());
-    let auth = signed(&alice, |ts, n| {
+    let auth = signed_now(&alice, |ts, n| {
         PublishBundleRequest::transcript(&bundle_id, &auth_key, &bundle, ts, n)
     });
     let _: PublishBundleResponse = ca

@@ -35,6 +35,52 @@ fn signed(owner: &SigningKey, transcript: &[u8], timestamp: u64, nonce: [u8; 16]
     }
 }
 
+/// A signed request's authentication made now with a fresh nonce; `transcript` gives the
+/// bytes to sign for a timestamp and nonce (e.g. `FetchRequest::transcript`).
+pub fn signed_now(
+    owner: &SigningKey,
+    transcript: impl Fn(u64, &[u8; 16]) -> Vec<u8>,
+) -> SignedAuth {
+    let (timestamp, nonce) = (now(), nonce());
+    signed(owner, &transcript(timestamp, &nonce), timestamp, nonce)
+}
+
+/// One fetch (no waiting): `(seq, envelope id)` of each message; `None` if the relay did
+/// not answer 200.
+pub async fn try_fetch(
+    client: &Client,
+    owner: &SigningKey,
+    read_id: &ReadId,
+) -> Option<Vec<(u64, u64)>> {
+    let req = FetchRequest {
+        read_id: *read_id,
+        wait_secs: 0,
+        auth: signed_now(owner, |ts, n| FetchRequest::transcript(read_id, 0, ts, n)),
+    };
+    match client.post("/v1/mailboxes/fetch", &req).await {
+        Ok((200, value)) => {
+            let resp: FetchResponse = serde_json::from_value(value).unwrap();
+            Some(
+                resp.messages
+                    .iter()
+                    .map(|m| (m.seq, envelope_id(&m.envelope)))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// One acknowledgement; true if the relay answered 200.
+pub async fn try_ack(client: &Client, owner: &SigningKey, read_id: &ReadId, seqs: &[u64]) -> bool {
+    let req = AckRequest {
+        read_id: *read_id,
+        seqs: seqs.to_vec(),
+        auth: signed_now(owner, |ts, n| AckRequest::transcript(read_id, seqs, ts, n)),
+    };
+    matches!(client.post("/v1/mailboxes/ack", &req).await, Ok((200, _)))
+}
+
 pub fn envelope_with(id: u64) -> Blob {
     let mut env = vec![0xA5u8; corridor_wire::ENVELOPE_SIZE];
     env[..8].copy_from_slice(&id.to_be_bytes());
